@@ -78,7 +78,7 @@ class FakeServer:
 
     def on(self, method:str, path:str, response):
         "Answer `method path` with `response`: a response, a list of them (served in turn), or a function of the `Request`"
-        if isinstance(response, list): response = _Sequence(response)
+        if isinstance(response, list): response = InTurn(response)
         self.routes[(method.upper(), path)] = response
         return self
 
@@ -95,7 +95,7 @@ class FakeServer:
         with self.lock: return [r for r in self.requests if path is None or r.path == path]
 
     def start(self):
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
         self.thread.start()
         return self
 
@@ -106,7 +106,7 @@ class FakeServer:
     def __enter__(self): return self.start()
     def __exit__(self, *exc): self.stop()
 
-class _Sequence:
+class InTurn:
     "Responses served in turn; the last one is repeated"
     def __init__(self, responses): self.responses, self.i, self.lock = list(responses), 0, threading.Lock()
     def __call__(self, req):
