@@ -1,0 +1,90 @@
+import json, math
+from pathlib import Path
+import pytest
+from transformers import AutoTokenizer, TrainerCallback, pipeline
+from huggingtweets.clean import curate, EOT
+from huggingtweets.dataset import make_dataset
+from huggingtweets.sources import Account, Post, UserError
+from huggingtweets.train import TrainConfig, finetune, make_tiny_model, tokenize_text, valid_loss, load_base
+from huggingtweets.generate import generate, load_model
+from util import shared, sample_tweets
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    return make_tiny_model(tmp_path_factory.mktemp('tiny')/'gpt2', texts=sample_tweets(200))
+
+
+@pytest.fixture(scope='module')
+def ds():
+    return make_dataset([curate(Account('jack', 'x', [Post(t) for t in sample_tweets(300)], 'Jack'))], epochs=2, seed=0, min_chars=100)
+
+
+def cfg(tiny, **kw): return TrainConfig(str(tiny), **{'block_size': 64, 'learning_rate': 3e-3, **kw})
+
+
+def test_finetune_learns_and_saves_a_pipeline_folder(tiny, ds, tmp_path):
+    tok, base = load_base(str(tiny))
+    before = valid_loss(base, tok, ds.valid, 64)
+    res = finetune(ds, tmp_path/'m', cfg(tiny), progress=False)
+    assert res.valid_loss < before - 0.5  # it learned the held-out posts' style
+    assert res.perplexity == pytest.approx(math.exp(res.valid_loss))
+    assert res.tokens == res.steps * 64 and res.device == 'cpu'
+    gen = pipeline('text-generation', model=str(tmp_path/'m'))
+    g = gen.model.generation_config
+    assert (g.do_sample, g.top_p, g.temperature, g.max_length, g.min_length) == (True, 0.95, 1.0, 160, 10)
+    assert gen.model.config.task_specific_params['text-generation']['prefix'] == EOT
+    out = gen('My dream is', num_return_sequences=2, max_length=30)
+    assert len(out) == 2 and all(o['generated_text'].startswith('My dream is') for o in out)
+
+
+def test_failed_run_keeps_the_old_model(tiny, ds, tmp_path):
+    finetune(ds, tmp_path/'m', cfg(tiny, max_steps=2), progress=False)
+    before = (tmp_path/'m'/'model.safetensors').read_bytes()
+
+    class Boom(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == 2: raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        finetune(ds, tmp_path/'m', cfg(tiny, max_steps=10), callbacks=[Boom()], progress=False)
+    assert (tmp_path/'m'/'model.safetensors').read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['m']  # no temporary folder left
+
+    def fail(folder, res): raise RuntimeError('disk full')
+    with pytest.raises(RuntimeError):
+        finetune(ds, tmp_path/'m', cfg(tiny, max_steps=2), before_save=fail, progress=False)
+    assert (tmp_path/'m'/'model.safetensors').read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['m']
+
+
+def test_seeded_training_is_reproducible(tiny, ds, tmp_path):
+    a = finetune(ds, tmp_path/'a', cfg(tiny, max_steps=5), progress=False)
+    b = finetune(ds, tmp_path/'b', cfg(tiny, max_steps=5), progress=False)
+    assert a.valid_loss == pytest.approx(b.valid_loss, abs=1e-6)
+
+
+def test_bad_base_model_is_a_clear_error(ds, tmp_path):
+    with pytest.raises(UserError, match='Could not load the base model'):
+        finetune(ds, tmp_path/'m', TrainConfig(str(tmp_path/'nope')), progress=False)
+    assert not (tmp_path/'m').exists()
+
+
+def test_cuda_asked_without_gpu(tiny, ds, tmp_path):
+    import torch
+    if torch.cuda.is_available(): pytest.skip('a GPU is here')
+    with pytest.raises(UserError, match='No CUDA GPU'):
+        finetune(ds, tmp_path/'m', cfg(tiny, device='cuda'), progress=False)
+
+
+def test_generate_cuts_at_newline_and_batches(tiny, ds, tmp_path):
+    finetune(ds, tmp_path/'m', cfg(tiny, max_steps=3), progress=False)
+    preds = generate(tmp_path/'m', 'My dream is', n=10, seed=0, max_length=40)
+    assert len(preds) == 10 and all('\n' not in p and p.startswith('My dream is') for p in preds)
+
+
+def test_tokenize_text_matches_the_real_gpt2_tokenizer():
+    tok = AutoTokenizer.from_pretrained(shared('gpt2-tokenizer'))
+    texts = ['Hello world', 'émojis 🤖 and &amp; stuff', ' leading space', 'trailing  ', 'x' * 50]
+    text = EOT + EOT.join(texts * 3) + EOT
+    assert tokenize_text(tok, text) == tok(text)['input_ids']
