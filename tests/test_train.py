@@ -88,3 +88,24 @@ def test_tokenize_text_matches_the_real_gpt2_tokenizer():
     texts = ['Hello world', 'émojis 🤖 and &amp; stuff', ' leading space', 'trailing  ', 'x' * 50]
     text = EOT + EOT.join(texts * 3) + EOT
     assert tokenize_text(tok, text) == tok(text)['input_ids']
+
+
+@pytest.mark.parametrize('fast, loop', [(True, 'eager'), (False, 'trainer')])
+def test_both_loops_learn(tiny, ds, tmp_path, fast, loop):
+    "The default fast loop (eager on a CPU) and the original's Trainer loop both learn the held-out posts"
+    tok, base = load_base(str(tiny))
+    before = valid_loss(base, tok, ds.valid, 64)
+    res = finetune(ds, tmp_path/'m', cfg(tiny, fast=fast, max_steps=30), progress=False)
+    assert res.loop == loop and res.steps == 30
+    assert res.valid_loss < before - 0.5
+
+
+def test_fast_loop_drives_callbacks(tiny, ds, tmp_path):
+    seen = []
+    class Watch(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kw): seen.append(('begin', state.max_steps))
+        def on_step_end(self, args, state, control, **kw): seen.append(('step', state.global_step))
+        def on_log(self, args, state, control, logs=None, **kw): seen.append(('log', sorted(logs)))
+    finetune(ds, tmp_path/'m', cfg(tiny, max_steps=4), callbacks=[Watch()], progress=False)
+    assert seen[0] == ('begin', 4) and [s for k, s in seen if k == 'step'] == [1, 2, 3, 4]
+    assert ('log', ['epoch', 'learning_rate', 'loss']) in seen and seen[-1] == ('log', ['perplexity', 'valid_loss'])
