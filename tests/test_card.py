@@ -156,3 +156,11 @@ def test_card_of_a_training_run(tmp_path):
     assert "fine-tuned on @jack's tweets." in card.content and 'Jack &lt;3' in card.content
     assert f"| Tweets kept | {ds.info['accounts'][0]['stats']['kept']} |" in card.content
     assert "model='alice/jack'" in card.content and str(tmp_path) not in card.content and 'validation loss of' in card.content
+
+
+def test_thumbnail_drawn_by_the_app_once_pushed(tmp_path):
+    (tmp_path/'thumbnail.png').write_bytes(b'png')
+    pushed = render_card(SEED_META, 'me/p69ns', folder=tmp_path)
+    assert pushed.data.thumbnail == 'https://huggingface.co/me/p69ns/resolve/main/thumbnail.png'
+    local = render_card(SEED_META, str(tmp_path), folder=tmp_path)
+    assert local.data.thumbnail == SEED_AVATAR  # a local folder has no URL yet: the avatar stands in

@@ -1,0 +1,176 @@
+"The demo app, headless: its widgets set and its buttons clicked as a person would, on X archives in the real format and a tiny GPT-2."
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+import pytest
+import fastcore.test as fct
+from PIL import Image
+from util import make_archive, sample_tweets, shared
+import huggingtweets.app as app_mod
+from huggingtweets.app import App, AppConfig, CARD_SIZE
+from huggingtweets.train import make_tiny_model
+
+HOSTILE = 'Watch this <script>alert("x")</script> & <b>bold</b> move today'
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory): return make_tiny_model(tmp_path_factory.mktemp('tiny')/'tiny-gpt2')
+
+@pytest.fixture(scope='module')
+def archive(tmp_path_factory):
+    "An X archive zip of 301 varied tweets (about 18,000 kept characters), the first one full of markup"
+    return make_archive(tmp_path_factory.mktemp('archives')/'jack.zip', [HOSTILE] + sample_tweets(300))
+
+def make_app(tmp, tiny, **kw):
+    cfg = dict(data_dir=str(tmp/'data'), models_dir=str(tmp/'models'), base_model=str(tiny), block_size=64, max_steps=10,
+               wandb='disabled', avatars=False, data_seed=0) | kw
+    return App(AppConfig(**cfg))
+
+def buttons(app): return dict(download=app.download_button.disabled, train=app.train_button.disabled, predict=app.predict_button.disabled)
+
+def spy(monkeypatch, app, name, result=None):
+    "Wrap `huggingtweets.app.<name>` to record which buttons were disabled while it ran"
+    seen, real = [], getattr(app_mod, name)
+    def wrapper(*a, **kw):
+        seen.append(buttons(app) | dict(cards=[b.disabled for b in app.card_buttons]))
+        return real(*a, **kw) if result is None else result
+    monkeypatch.setattr(app_mod, name, wrapper)
+    return seen
+
+def shares(app):
+    "The share cells of the predictions table (columns: #, prediction, share, card)"
+    return [c.value for c in app.table.children[4:][2::4]]
+
+def test_three_steps(tmp_path, tiny, archive, monkeypatch):
+    app = make_app(tmp_path, tiny)
+    fct.test_eq(buttons(app), dict(download=False, train=True, predict=True))
+    fetching, training = spy(monkeypatch, app, 'prepare'), spy(monkeypatch, app, 'train_and_publish')
+    # Step 1
+    app.boxes[0].value = f'archive:{archive}'
+    app.download_button.click()
+    assert 'Dataset ready: ' in app.msg1.value and 'ht-warn' in app.msg1.value, app.msg1.value # under 40,000 characters: a warning
+    st = app.state.curated[0].stats
+    fct.test_eq((st.downloaded, st.retweets, st.kept), (301, 30, 241))
+    for label, n in [('Tweets downloaded', 301), ('Retweets', 30), ('Short tweets', 30), ('Tweets kept', 241)]:
+        assert f'<tr><td>{label}</td><td>{n}</td></tr>' in app.out1.value
+    assert '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;' in app.out1.value # a sample, escaped
+    assert '<script>' not in app.out1.value and '<b>bold' not in app.out1.value
+    fct.test_eq(buttons(app), dict(download=False, train=False, predict=True))
+    # Step 2
+    app.train_button.click()
+    fct.test_eq((app.progress.value, app.progress.max, app.progress.bar_style), (10, 10, 'success'))
+    vl = float(re.search(r'Validation loss: ([\d.]+)', app.out2.value).group(1))
+    fct.test_close(vl, app.state.run.train.valid_loss, eps=1e-3)
+    assert 'The neural network is trained' in app.msg2.value
+    fct.test_eq(buttons(app), dict(download=False, train=False, predict=False))
+    # Step 3: the round made at the end of training, then a new one
+    app.predict_button.click()
+    fct.test_eq(app.state.predictions, app.state.run.predictions)
+    fct.test_eq((len(app.state.predictions), len(app.card_buttons), len(app.table.children)), (10, 10, 4 + 10 * 4))
+    for s in shares(app):
+        assert 'href="https://twitter.com/intent/tweet?text=I+love+this+tweet+from+my+AI+bot+of+%40jack+with+%23huggingtweets%3A%0AMy+dream+is' in s
+        assert 'href="https://bsky.app/intent/compose?text=I%20love%20this%20tweet%20from%20my%20AI%20bot%20of%20%40jack' in s
+    generating = spy(monkeypatch, app, 'generate', result=['My dream is <img src=x onerror=alert(1)> & more'] * 10)
+    app.prompt.value = 'My dream is'
+    app.predict_button.click()
+    table = ''.join(c.value for c in app.table.children if hasattr(c, 'value'))
+    assert table.count('My dream is &lt;img src=x onerror=alert(1)&gt; &amp; more') == 10 and '<img' not in table
+    assert '%3Cimg+src%3Dx+onerror%3Dalert%281%29%3E+%26+more' in shares(app)[0] # in the share link, URL-encoded
+    # Cards: light, dark, and the thumbnail
+    app.card_buttons[2].click()
+    card = tmp_path/'models'/'jack'/'predictions'/'3.png'
+    im = Image.open(card)
+    fct.test_eq((im.size, im.getpixel((5, 5))), (CARD_SIZE, (255, 255, 255)))
+    assert len(im.convert('RGB').getcolors(2**16)) > 50 # drawn on, not blank
+    fct.test_eq(app.card_image.value, card.read_bytes())
+    assert not app.thumb_button.disabled
+    app.dark_cards.value = True
+    app.card_buttons[0].click()
+    fct.test_eq(Image.open(tmp_path/'models'/'jack'/'predictions'/'1.png').convert('RGB').getpixel((5, 5)), (21, 32, 43))
+    app.thumb_button.click()
+    fct.test_eq((tmp_path/'models'/'jack'/'thumbnail.png').read_bytes(), (tmp_path/'models'/'jack'/'predictions'/'1.png').read_bytes())
+    assert 'on the Hub' in app.card_msg.value
+    # Every library call ran with every button off; all are on again at the end
+    fct.test_eq(len(fetching) + len(training) + len(generating), 3)
+    for s in fetching + training + generating: assert s['download'] and s['train'] and s['predict'] and all(s['cards']), s
+    fct.test_eq(buttons(app), dict(download=False, train=False, predict=False))
+    assert not any(b.disabled for b in app.card_buttons)
+
+def test_real_archive(tmp_path, tiny):
+    "A real X archive (2022), where ../shared has one: the original's counts, then a short training and predictions"
+    app = make_app(tmp_path, tiny, max_steps=3)
+    app.boxes[0].value = f"archive:{shared('data', 'archives', 'andreruffert_2022-11')}"
+    app.download_button.click()
+    assert '<tr><td>Tweets downloaded</td><td>1,986</td></tr>' in app.out1.value and '<tr><td>Retweets</td><td>643</td></tr>' in app.out1.value
+    assert 'Dataset ready' in app.msg1.value
+    app.train_button.click()
+    assert 'Validation loss: ' in app.out2.value
+    app.predict_button.click()
+    fct.test_eq(len(app.state.predictions), 10)
+
+def test_errors_stay_in_their_panel(tmp_path, tiny, monkeypatch):
+    app = make_app(tmp_path, tiny)
+    app.download_button.click() # no account
+    assert app.msg1.value.startswith('<div class="ht-msg ht-error">Enter an account in the first box')
+    app.boxes[0].value = 'nosuch:thing'
+    app.download_button.click()
+    assert app.msg1.value.startswith('<div class="ht-msg ht-error">Unknown source &#x27;nosuch&#x27;')
+    assert 'Traceback' not in app.msg1.value and '<details>' not in app.msg1.value
+    app.boxes[0].value = f'archive:{tmp_path}/missing.zip'
+    app.download_button.click()
+    assert 'No archive at' in app.msg1.value
+    fct.test_eq(buttons(app), dict(download=False, train=True, predict=True))
+    def boom(*a, **kw): raise RuntimeError('disk on fire\nand more')
+    monkeypatch.setattr(app_mod, 'prepare', boom)
+    app.download_button.click()
+    err = app.msg1.value
+    assert err.startswith('<div class="ht-msg ht-error">Something went wrong: RuntimeError: disk on fire<details><summary>Details</summary>'), err
+    assert 'Traceback (most recent call last)' in err.split('<details>')[1] # folded away
+    fct.test_eq(buttons(app), dict(download=False, train=True, predict=True))
+
+def test_too_little_data(tmp_path, tiny):
+    small = make_archive(tmp_path/'small.zip', sample_tweets(40), handle='tiny_voice', name='Tiny <Voice>')
+    app = make_app(tmp_path, tiny)
+    app.boxes[0].value = f'archive:{small}'
+    app.download_button.click()
+    assert app.msg1.value.startswith('<div class="ht-msg ht-error">@tiny_voice has only ') and 'at least 6,000 are needed' in app.msg1.value
+    assert '<tr><td>Tweets downloaded</td><td>40</td></tr>' in app.out1.value and 'Tiny &lt;Voice&gt;' in app.out1.value # the table stays
+    fct.test_eq(buttons(app), dict(download=False, train=True, predict=True))
+
+def test_upload(tmp_path, tiny, archive):
+    app = make_app(tmp_path, tiny)
+    app.boxes[0].value = 'bluesky:alice.bsky.social'
+    data = archive.read_bytes()
+    app.upload.value = ({'name': 'my archive (1).zip', 'type': 'application/zip', 'size': len(data), 'content': memoryview(data), 'last_modified': datetime.now(timezone.utc)},)
+    dest = tmp_path/'data'/'uploads'/'my_archive_1_.zip'
+    fct.test_eq((dest.read_bytes() == data, app.boxes[1].value, app.upload.value), (True, f'archive:{dest}', ()))
+    assert 'Uploaded my archive (1).zip' in app.msg1.value
+    app.upload.value = ({'name': 'notes.txt', 'type': 'text/plain', 'size': 2, 'content': memoryview(b'hi'), 'last_modified': datetime.now(timezone.utc)},)
+    assert 'is not a .zip' in app.msg1.value
+
+class FakeHub:
+    "Stands in for `HfApi`: records what it is sent"
+    token = 'hf_fake'
+    def __init__(self): self.calls = []
+    def whoami(self): return {'name': 'me'}
+    def create_repo(self, repo_id, **kw): self.calls.append(('create_repo', repo_id)); return f'https://huggingface.co/{repo_id}'
+    def upload_folder(self, folder_path, repo_id, **kw): self.calls.append(('upload_folder', repo_id, kw.get('allow_patterns')))
+
+def test_cyborg_pushed_with_thumbnail(tmp_path, tiny, archive):
+    jill = make_archive(tmp_path/'jill.zip', sample_tweets(300, handle='jill'), handle='jill', name='Jill')
+    hub = FakeHub()
+    app = App(AppConfig(data_dir=str(tmp_path/'data'), models_dir=str(tmp_path/'models'), base_model=str(tiny), block_size=64, max_steps=5,
+                        wandb='disabled', avatars=False, spec=f'archive:{archive}', spec2=f'archive:{jill}', push=True), hub_api=hub)
+    app.download_button.click()
+    assert 'Dataset ready: 481 posts of @jack &amp; @jill' in app.msg1.value, app.msg1.value
+    app.train_button.click()
+    assert '<a href="https://huggingface.co/me/jack-jill" target="_blank" rel="noopener">me/jack-jill</a> on the Hub' in app.out2.value, app.msg2.value
+    app.predict_button.click()
+    s = shares(app)[0]
+    assert 'AI+cyborg+of+%40jack+%26+%40jill' in s and '&amp;url=https%3A%2F%2Fhuggingface.co%2Fme%2Fjack-jill"' in s
+    assert '%0Ahttps%3A%2F%2Fhuggingface.co%2Fme%2Fjack-jill"' in s # Bluesky: the link ends the text
+    app.card_buttons[0].click()
+    app.thumb_button.click()
+    fct.test_eq(hub.calls[-1], ('upload_folder', 'me/jack-jill', ['README.md', 'thumbnail.png']))
+    card = (tmp_path/'models'/'jack-jill'/'README.md').read_text()
+    assert 'thumbnail: https://huggingface.co/me/jack-jill/resolve/main/thumbnail.png' in card
+    assert 'now shows this prediction' in app.card_msg.value
