@@ -105,3 +105,25 @@ def test_real_archive_zipped(tmp_path):
 def test_real_troll_csv():
     acc = read_file(shared('data', 'accounts', 'troll', 'KathieMrr.csv'))
     assert len(acc.posts) > 1000 and any(p.repost for p in acc.posts)
+
+
+def test_archive_avatar_travels_to_the_model_card(tmp_path):
+    "An avatar inside the archive is kept beside the cache, copied into the model folder, and named in the card once pushed"
+    import zipfile
+    from huggingtweets.clean import prepare
+    from huggingtweets.dataset import make_dataset
+    from huggingtweets.train import finetune, make_tiny_model, TrainConfig
+    from huggingtweets.card import render_card
+    import json
+    z = make_archive(tmp_path/'a.zip', sample_tweets(300))
+    with zipfile.ZipFile(z, 'a') as zf:
+        zf.writestr('data/profile.js', 'window.YTD.profile.part0 = [{"profile": {"avatarMediaUrl": "./data/profile_media/pic.png"}}]')
+        zf.writestr('data/profile_media/1-pic.png', b'\x89PNG fake')
+    c = prepare(f'archive:{z}', tmp_path/'data')
+    assert Path(c.account.avatar).read_bytes() == b'\x89PNG fake'
+    ds = make_dataset([c], seed=0, min_chars=100)
+    finetune(ds, tmp_path/'m', TrainConfig(str(make_tiny_model(tmp_path/'tiny')), block_size=64, max_steps=1), progress=False)
+    assert (tmp_path/'m'/'avatar-jack.png').read_bytes() == b'\x89PNG fake'
+    meta = json.loads((tmp_path/'m'/'huggingtweets.json').read_text())
+    card = render_card(meta, 'me/jack', folder=tmp_path/'m')
+    assert 'https://huggingface.co/me/jack/resolve/main/avatar-jack.png' in card.content
