@@ -70,3 +70,22 @@ def test_real_trump_2016():
     ds = make_dataset([c], seed=0)
     assert ds.info['accounts'][0]['valid']['tweets'] == round(c.stats.kept * 0.1)
     assert not ds.warnings
+
+
+def test_holding_out_never_empties_an_account():
+    two = curate(Account('two', 'x', [Post('a long post ' * 300), Post('another long post ' * 300)], 'Two'))
+    ds = make_dataset([two, acc('many', 300)], valid_frac=0.8, seed=0, min_chars=100)
+    a = {x['handle']: x for x in ds.info['accounts']}
+    assert (a['two']['train']['tweets'], a['two']['valid']['tweets']) == (1, 1)
+
+
+def test_account_with_nothing_kept(tmp_path):
+    none = curate(Account('none', 'x', [Post('RT @a: b c d')], 'None'))
+    with pytest.raises(UserError, match='@none has no posts left'):
+        make_dataset([none, acc('many', 300)], min_chars=0)
+
+
+def test_model_name_fits_the_hub():
+    from huggingface_hub.utils import validate_repo_id
+    for hs in (['my--tweets'], ['a' * 70 + '.bsky.social', 'b' * 70 + '@mastodon.social', 'c' * 50], ['_x_', '.y.']):
+        validate_repo_id('me/' + model_name(hs))

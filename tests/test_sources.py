@@ -127,3 +127,23 @@ def test_archive_avatar_travels_to_the_model_card(tmp_path):
     meta = json.loads((tmp_path/'m'/'huggingtweets.json').read_text())
     card = render_card(meta, 'me/jack', folder=tmp_path/'m')
     assert 'https://huggingface.co/me/jack/resolve/main/avatar-jack.png' in card.content
+
+
+def test_same_name_other_account_is_not_read_from_the_cache(tmp_path):
+    (tmp_path/'a').mkdir(); (tmp_path/'b').mkdir()
+    (tmp_path/'a'/'tweets.csv').write_text('text\nfrom the first account here\n')
+    (tmp_path/'b'/'tweets.csv').write_text('text\nfrom the second account here\nand another\n')
+    assert fetch(f'file:{tmp_path}/a/tweets.csv', tmp_path/'d').posts[0].text.startswith('from the first')
+    assert fetch(f'file:{tmp_path}/b/tweets.csv', tmp_path/'d').posts[0].text.startswith('from the second')
+
+
+def test_underscore_handles_are_distinct(tmp_path, monkeypatch):
+    from huggingtweets.sources import slugify
+    assert slugify('_jack') != slugify('jack')
+
+
+@pytest.mark.parametrize('where', ['data', 'data/tweets.js'])
+def test_archive_pointed_at_its_data_folder_or_tweets_js(tmp_path, where):
+    make_archive(tmp_path, ['one two three four', 'RT @x: five six'], zipped=False)
+    acc = read_archive(tmp_path/where)
+    assert (acc.handle, [p.repost for p in acc.posts]) == ('jack', [False, True])

@@ -109,3 +109,26 @@ def test_fast_loop_drives_callbacks(tiny, ds, tmp_path):
     finetune(ds, tmp_path/'m', cfg(tiny, max_steps=4), callbacks=[Watch()], progress=False)
     assert seen[0] == ('begin', 4) and [s for k, s in seen if k == 'step'] == [1, 2, 3, 4]
     assert ('log', ['epoch', 'learning_rate', 'loss']) in seen and seen[-1] == ('log', ['perplexity', 'valid_loss'])
+
+
+def _llama(tmp_path, eos):
+    "A tiny Llama-style model whose tokenizer ends texts with `eos` (or has no end-of-text token at all)"
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(sample_tweets(200), vocab_size=400, min_frequency=1, special_tokens=[eos] if eos else [])
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, **({'eos_token': eos} if eos else {}))
+    LlamaForCausalLM(LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                                 num_key_value_heads=2, max_position_embeddings=128)).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize('eos', ['</s>', None])
+def test_other_causal_lms(ds, tmp_path, eos):
+    base = _llama(tmp_path/'base', eos)
+    res = finetune(ds, tmp_path/'m', TrainConfig(str(base), block_size=64, max_steps=3), progress=False)
+    tok, model = load_model(tmp_path/'m')
+    assert tok.eos_token == (eos or EOT) and model.config.prefix == tok.eos_token
+    preds = generate((tok, model), 'My dream is', n=3, seed=0, max_length=30)
+    assert all(p.startswith('My dream is') and 'endoftext' not in p for p in preds)
