@@ -1,12 +1,14 @@
 "The demo app, headless: its widgets set and its buttons clicked as a person would, on X archives in the real format and a tiny GPT-2."
-import re
+import json, re
 from datetime import datetime, timezone
 from pathlib import Path
 import pytest
 import fastcore.test as fct
 from PIL import Image
 from util import make_archive, sample_tweets, shared
+import ipywidgets as W
 import huggingtweets.app as app_mod
+import huggingtweets.clean as clean_mod
 from huggingtweets.app import App, AppConfig, CARD_SIZE
 from huggingtweets.train import make_tiny_model
 
@@ -43,7 +45,7 @@ def shares(app):
 def test_three_steps(tmp_path, tiny, archive, monkeypatch):
     app = make_app(tmp_path, tiny)
     fct.test_eq(buttons(app), dict(download=False, train=True, predict=True))
-    fetching, training = spy(monkeypatch, app, 'prepare'), spy(monkeypatch, app, 'train_and_publish')
+    fetching, training = spy(monkeypatch, app, 'prepare_all'), spy(monkeypatch, app, 'train_and_publish')
     # Step 1
     app.boxes[0].value = f'archive:{archive}'
     app.download_button.click()
@@ -120,7 +122,7 @@ def test_errors_stay_in_their_panel(tmp_path, tiny, monkeypatch):
     assert 'No archive at' in app.msg1.value
     fct.test_eq(buttons(app), dict(download=False, train=True, predict=True))
     def boom(*a, **kw): raise RuntimeError('disk on fire\nand more')
-    monkeypatch.setattr(app_mod, 'prepare', boom)
+    monkeypatch.setattr(app_mod, 'prepare_all', boom)
     app.download_button.click()
     err = app.msg1.value
     assert err.startswith('<div class="ht-msg ht-error">Something went wrong: RuntimeError: disk on fire<details><summary>Details</summary>'), err
@@ -148,20 +150,41 @@ def test_upload(tmp_path, tiny, archive):
     assert 'is not a .zip' in app.msg1.value
 
 class FakeHub:
-    "Stands in for `HfApi`: records what it is sent"
-    token = 'hf_fake'
-    def __init__(self): self.calls = []
+    "Stands in for `HfApi`: records what it is sent and the README it would upload; `fail` is raised by the next upload"
+    def __init__(self, token='hf_fake'): self.token, self.calls, self.fail, self.readme = token, [], None, None
     def whoami(self): return {'name': 'me'}
     def create_repo(self, repo_id, **kw): self.calls.append(('create_repo', repo_id)); return f'https://huggingface.co/{repo_id}'
-    def upload_folder(self, folder_path, repo_id, **kw): self.calls.append(('upload_folder', repo_id, kw.get('allow_patterns')))
+    def upload_folder(self, folder_path, repo_id, **kw):
+        if self.fail: raise self.fail
+        self.calls.append(('upload_folder', repo_id, kw.get('ignore_patterns'), kw.get('commit_message')))
+        self.readme = (Path(folder_path)/'README.md').read_text()
 
-def test_cyborg_pushed_with_thumbnail(tmp_path, tiny, archive):
+def texts(app):
+    "Every value, description, tooltip and placeholder the app's widgets show"
+    seen, out, todo = set(), [], [app.step1, app.step2, app.step3]
+    while todo:
+        w = todo.pop()
+        if id(w) in seen: continue
+        seen.add(id(w))
+        todo += [c for c in getattr(w, 'children', ()) if isinstance(c, W.Widget)]
+        for k in ('value', 'description', 'tooltip', 'placeholder'):
+            v = getattr(w, k, None)
+            out.append(v.decode('latin-1') if isinstance(v, bytes) else str(v))
+    return out
+
+def test_cyborg_pushed_with_thumbnail(tmp_path, tiny, archive, monkeypatch):
     jill = make_archive(tmp_path/'jill.zip', sample_tweets(300, handle='jill'), handle='jill', name='Jill')
     hub = FakeHub()
     app = App(AppConfig(data_dir=str(tmp_path/'data'), models_dir=str(tmp_path/'models'), base_model=str(tiny), block_size=64, max_steps=5,
-                        wandb='disabled', avatars=False, spec=f'archive:{archive}', spec2=f'archive:{jill}', push=True), hub_api=hub)
+                        wandb='disabled', avatars=False, spec=f'archive:{archive}', spec2=f'archive:{jill}', spec3=f' archive:{archive}', push=True), hub_api=hub)
+    seen, real = [], clean_mod.prepare # what the panel shows as each account is fetched
+    def prepare(spec, *a, **kw): seen.append((spec, app.msg1.value, app.out1.value)); return real(spec, *a, **kw)
+    monkeypatch.setattr(clean_mod, 'prepare', prepare)
     app.download_button.click()
     assert 'Dataset ready: 481 posts of @jack &amp; @jill' in app.msg1.value, app.msg1.value
+    fct.test_eq([s for s, *_ in seen], [f'archive:{archive}', f'archive:{jill}']) # the repeat is dropped
+    assert f'Downloading archive:{archive} (1 of 2)' in seen[0][1] and seen[0][2] == ''
+    assert f'Downloading archive:{jill} (2 of 2)' in seen[1][1] and '@jack' in seen[1][2] and '@jill' not in seen[1][2] # the first table shows
     app.train_button.click()
     assert '<a href="https://huggingface.co/me/jack-jill" target="_blank" rel="noopener">me/jack-jill</a> on the Hub' in app.out2.value, app.msg2.value
     app.predict_button.click()
@@ -169,8 +192,57 @@ def test_cyborg_pushed_with_thumbnail(tmp_path, tiny, archive):
     assert 'AI+cyborg+of+%40jack+%26+%40jill' in s and '&amp;url=https%3A%2F%2Fhuggingface.co%2Fme%2Fjack-jill"' in s
     assert '%0Ahttps%3A%2F%2Fhuggingface.co%2Fme%2Fjack-jill"' in s # Bluesky: the link ends the text
     app.card_buttons[0].click()
+    n = len(hub.calls)
     app.thumb_button.click()
-    fct.test_eq(hub.calls[-1], ('upload_folder', 'me/jack-jill', ['README.md', 'thumbnail.png']))
-    card = (tmp_path/'models'/'jack-jill'/'README.md').read_text()
-    assert 'thumbnail: https://huggingface.co/me/jack-jill/resolve/main/thumbnail.png' in card
+    # pushed again by `hub.push`: the card, rewritten, links the thumbnail; the drawn cards stay local
+    fct.test_eq(hub.calls[n:], [('create_repo', 'me/jack-jill'), ('upload_folder', 'me/jack-jill', ['predictions/*', '.*'], 'Set the thumbnail')])
+    assert 'thumbnail: https://huggingface.co/me/jack-jill/resolve/main/thumbnail.png' in hub.readme
+    assert 'https://huggingface.co/me/jack-jill' in hub.readme
     assert 'now shows this prediction' in app.card_msg.value
+    # a Hub failure is the library's sentence; a programming error is shown as one, with its traceback folded away
+    import httpx2
+    from huggingface_hub.utils import hf_raise_for_status
+    try: hf_raise_for_status(httpx2.Response(503, request=httpx2.Request('POST', 'https://huggingface.co/api/x'), json={'error': 'busy'}))
+    except Exception as e: hub.fail = e
+    app.thumb_button.click()
+    assert app.card_msg.value.startswith('<div class="ht-msg ht-error">The Hugging Face Hub answered HTTP 503 while pushing to me/jack-jill'), app.card_msg.value
+    assert 'Traceback' not in app.card_msg.value
+    hub.fail = TypeError('a bug')
+    app.thumb_button.click()
+    assert app.card_msg.value.startswith('<div class="ht-msg ht-error">Something went wrong: TypeError: a bug<details>'), app.card_msg.value
+
+SECRET = 'hf_SECRETtoken1234567890'
+
+def test_token_never_shown(tmp_path, tiny, archive, monkeypatch):
+    "The Hub token, from HF_TOKEN or the stand-in client, is neither in the state's repr nor in any widget"
+    monkeypatch.setenv('HF_TOKEN', SECRET)
+    hub = FakeHub(token=SECRET)
+    app = make_app(tmp_path, tiny, max_steps=2, n=2, push=True, spec=f'archive:{archive}')
+    app.hub_api = hub
+    app.download_button.click()
+    app.train_button.click()
+    assert 'on the Hub' in app.out2.value, app.msg2.value
+    fct.test_eq(app.state.push.token, SECRET) # it is there, to push the thumbnail later
+    app.predict_button.click()
+    app.card_buttons[0].click()
+    app.thumb_button.click()
+    assert 'now shows this prediction' in app.card_msg.value
+    hub.fail = RuntimeError(f'refused {SECRET}') # an error that quotes it
+    app.thumb_button.click()
+    assert app.card_msg.value.startswith('<div class="ht-msg ht-error">Something went wrong: RuntimeError: refused ***<details>'), app.card_msg.value
+    for shown in [repr(app.state), repr(app.state.run), *texts(app)]: assert SECRET not in shown
+
+def test_offline_runs_where_wandb_put_them(tmp_path, tiny, archive, monkeypatch):
+    "Offline, the result names the run folders W&B wrote, under WANDB_DIR, and the `wandb sync` command that uploads them"
+    for k in ('WANDB_API_KEY', 'WANDB_MODE', 'WANDB_DISABLED', 'WANDB_BASE_URL', 'WANDB_IDENTITY_TOKEN_FILE'): monkeypatch.delenv(k, raising=False)
+    for k in ('WANDB_DATA_DIR', 'WANDB_CACHE_DIR', 'WANDB_CONFIG_DIR', 'WANDB_ARTIFACT_DIR'): monkeypatch.setenv(k, str(tmp_path/k.lower()))
+    monkeypatch.setenv('HOME', str(tmp_path/'home'))
+    monkeypatch.setenv('WANDB_DIR', str(tmp_path/'elsewhere'))
+    app = make_app(tmp_path, tiny, max_steps=2, n=2, wandb='auto', spec=f'archive:{archive}') # no key: offline
+    app.download_button.click()
+    app.train_button.click()
+    runs = sorted((tmp_path/'elsewhere'/'wandb').glob('offline-run-*'))
+    fct.test_eq(len(runs), 2) # preprocess and train
+    m = re.search(r'offline in (.+?): upload them with <code>wandb sync (.+?)</code>', app.out2.value)
+    assert m, app.out2.value
+    fct.test_eq((m.group(1), set(m.group(2).split())), (str(tmp_path/'elsewhere'/'wandb'), {str(r) for r in runs}))

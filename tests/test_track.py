@@ -23,7 +23,7 @@ def _wandb_env(mp, tmp):
 
 def _dataset(tmp):
     posts = [Post(f'My dream is to write post number {i} about robots and #AI') for i in range(20)] + [Post('RT @bob: a repost', repost=True)]
-    acc = Account('alice', 'file', posts, 'Alice', spec=f'file:{tmp}/alice.txt')
+    acc = Account('alice', 'file', posts, 'Alice', avatar=str(tmp/'data'/'alice'/'avatar.jpg'), spec=f'file:{tmp}/alice.txt')
     save_cache(acc, cache_path(tmp/'data', 'alice'))
     c = curate(acc)
     c.stats.save(cache_path(tmp/'data', 'alice').parent/'stats.json')
@@ -109,6 +109,21 @@ def test_dataset_artifact_is_public(flow):
     staged = [json.loads(f.read_text()) for f in (flow['tmp']/'wb-data').rglob('*') if f.is_file() and f.read_bytes().startswith(b'{\n  "name"')]
     staged = [d for d in staged if 'train_chars' in d]
     assert len(staged) == 1 and [a['spec'] for a in staged[0]['accounts']] == ['file:alice.txt']
+
+def test_no_local_path_in_staged_files(flow):
+    "What W&B stages for upload names no folder of this machine: the raw posts' header has the public spec and the avatar's file name"
+    tmp = str(flow['tmp']).encode()
+    staged = [f for f in (flow['tmp']/'wb-data').rglob('*') if f.is_file()]
+    assert len(staged) > 10
+    fct.test_eq([str(f) for f in staged if tmp in f.read_bytes()], [])
+    raw = [f for f in staged if f.read_bytes().startswith(b'{"account": ')]
+    fct.test_eq(len(raw), 1)
+    lines = raw[0].read_text().splitlines()
+    head = json.loads(lines[0])['account']
+    fct.test_eq((head['handle'], head['spec'], head['avatar']), ('alice', 'file:alice.txt', 'avatar.jpg'))
+    cached = cache_path(flow['tmp']/'data', 'alice').read_text().splitlines()
+    fct.test_eq(lines[1:], cached[1:]) # the posts as cached
+    assert json.loads(cached[0])['account']['spec'] == f"file:{flow['tmp']}/alice.txt" # the cache itself is untouched
 
 def test_no_secret_in_any_file(flow):
     "Neither the W&B key nor the other tokens, from the environment or the command line, reach a file"
