@@ -132,3 +132,13 @@ def test_other_causal_lms(ds, tmp_path, eos):
     assert tok.eos_token == (eos or EOT) and model.config.prefix == tok.eos_token
     preds = generate((tok, model), 'My dream is', n=3, seed=0, max_length=30)
     assert all(p.startswith('My dream is') and 'endoftext' not in p for p in preds)
+
+
+def test_fast_base_uses_the_fused_gelu_and_computes_the_same(tiny):
+    import torch
+    _, slow = load_base(str(tiny))
+    _, fast = load_base(str(tiny), fast=True)
+    assert type(fast.transformer.h[0].mlp.act).__name__ == 'GELUTanh' and fast.config.activation_function == 'gelu_pytorch_tanh'
+    x = torch.randint(0, slow.config.vocab_size, (2, 32))
+    slow.eval(); fast.eval()
+    with torch.no_grad(): torch.testing.assert_close(fast(x).logits, slow(x).logits, atol=1e-4, rtol=1e-4)
