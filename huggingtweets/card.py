@@ -89,7 +89,15 @@ def card_avatars(accounts:list[AccountInfo], # The record's accounts
 
 # %% ../nbs/13_card.ipynb #79521a11
 TEMPLATE = files('huggingtweets')/'templates'/'modelcard.md'
-REPO = 'huggingtweets/huggingtweets' # Our GitHub repository
+def _repo()->str:
+    "Our GitHub repository, `owner/name`, from the package's metadata (settings.ini's `git_url`)"
+    from importlib import metadata
+    try: url = metadata.metadata('huggingtweets').get('Home-page') or ''
+    except metadata.PackageNotFoundError: url = ''
+    m = re.match(r'https://github.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?$', url)
+    return m[1] if m else 'huggingtweets/huggingtweets'
+
+REPO = _repo() # Our GitHub repository
 FRONT_ORDER = ['language', 'thumbnail', 'tags', 'widget', 'base_model', 'datasets', 'pipeline_tag', 'license', 'library_name', 'model-index']
 
 def _languages(record:ModelRecord, min_share:float=0.1)->tuple[list[str], str]:
@@ -124,10 +132,12 @@ def render_card(record:ModelRecord, # The model's record
     base_md, limits_md = _base_md(base, local)
     codes, languages_md = _languages(record)
     note = language_warning([tuple(l) for l in record.languages], base) if record.languages and not local else None
+    c = t.config
+    lora = c.get('lora') and dict(r=c.get('lora_r'), qlora=bool(c.get('load_4bit')), merged=c.get('merge_lora', True))
     hid = None if local else hub_id(base)
     data = ModelCardData(language=codes or None, thumbnail=http_url(thumbnail) or next(filter(None, avatars), None), tags=['huggingtweets'],
                          widget=[{'text': prompt}], base_model=hid, datasets=[record.dataset_repo] if record.dataset_repo else None,
-                         pipeline_tag='text-generation', license=record.license, library_name='transformers',
+                         pipeline_tag='text-generation', license=record.license, library_name='peft' if lora and not lora['merged'] else 'transformers',
                          model_name=record.name, eval_results=_eval_results(record, model_id))
     stats = [replace(a.stats, user_name=_cell(n)) for a, n in zip(accounts, names)]
     memo = record.memorization
@@ -138,7 +148,7 @@ def render_card(record:ModelRecord, # The model's record
         tuned_on=f"{md_text(handles[0])}'s tweets" if len(handles) == 1 else f'tweets from {join_names([md_text(h) for h in handles])}',
         valid_loss=t.valid_loss, perplexity=t.perplexity, base_loss=t.base_valid_loss, n_valid=sum(a.valid_posts for a in accounts),
         languages_md=languages_md, language_note=md_text(note) if note else '', memo=memo, memo_pct=memo and f"{memo['share']:.0%}", memo_how=memo_how,
-        model_id_py=repr(model_id), prompt_py=json.dumps(prompt))
+        lora=lora, model_id_py=repr(model_id), prompt_py=json.dumps(prompt))
 
 # %% ../nbs/13_card.ipynb #5f93e916
 def write_card(folder:str|Path, # A model folder

@@ -89,11 +89,11 @@ def stats_table(stats:list[Stats], # One to three accounts' stats
     "The card's table of downloaded, retweets, short and kept (and the languages), a column per account"
     rows = [['Data'] + [s.user_name or s.handle for s in stats]]
     rows += [[label] + [str(getattr(s, k)) if markdown else f'{getattr(s, k):,}' for s in stats] for label, k in STAT_ROWS]
-    rows.append(['Languages'] + [languages_text(s.languages) for s in stats])
-    if any(s.rule != 'original' for s in stats): rows.append(['Words counted'] + ['by letters where unspaced' if s.rule != 'original' else 'by spaces' for s in stats])
-    if markdown:
+    if markdown: # the original's rows, as the card shows them
         lines = ['| ' + ' | '.join(r) + ' |' for r in rows]
         return '\n'.join(lines[:1] + ['| ' + ' | '.join(['---'] * len(rows[0])) + ' |'] + lines[1:])
+    rows.append(['Languages'] + [languages_text(s.languages) for s in stats])
+    if any(s.rule != 'original' for s in stats): rows.append(['Words counted'] + ['by letters where unspaced' if s.rule != 'original' else 'by spaces' for s in stats])
     rows[0] = [''] + [f'@{s.handle}' for s in stats]
     w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return '\n'.join('  '.join(c.ljust(w[0]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(r)).rstrip() for r in rows)
@@ -103,11 +103,12 @@ def prepare(spec:str|Spec, # An account spec, see `sources.parse_spec`
             data_dir:str|Path='data', # Where raw posts are cached
             refresh:bool=False, # Fetch again even when cached
             opts=None, # `sources.FetchOptions`: endpoints, X token, progress bar
+            update:bool=False, # Add the posts newer than the cached ones (see `sources.fetch`)
            )->Curated:
     "Fetch and curate an account, and write its stats.json beside its cache"
     from huggingtweets.sources import fetch, parse_spec, cache_dir
     s = spec if isinstance(spec, Spec) else parse_spec(spec, getattr(opts, 'x_token', None))
-    c = curate(fetch(s, data_dir, refresh, opts))
+    c = curate(fetch(s, data_dir, refresh, opts, update))
     c.cache = cache_dir(data_dir, s)
     c.stats.save(c.cache/'stats.json')
     return c

@@ -5,14 +5,26 @@
 # %% ../nbs/06_dataset.ipynb #fe54b8f6
 from __future__ import annotations
 import hashlib, json, random, unicodedata, warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from .core import UserError, EOT, AtomicDir, atomic_write, slugify, public_spec, public_avatar
 from .clean import Curated, Stats, fix_text, clean_tweet
 
 # %% auto #0
-__all__ = ['MIN_CHARS', 'WARN_CHARS', 'model_name', 'check_size', 'held_out', 'balanced_epoch', 'AccountInfo', 'DatasetInfo',
-           'PostsDataset', 'make_dataset', 'save_dataset', 'load_dataset']
+__all__ = ['MIN_CHARS', 'WARN_CHARS', 'quiet_datasets', 'model_name', 'check_size', 'held_out', 'balanced_epoch', 'AccountInfo',
+           'DatasetInfo', 'PostsDataset', 'make_dataset', 'save_dataset', 'load_dataset']
+
+# %% ../nbs/06_dataset.ipynb #a1962e3b
+@contextmanager
+def quiet_datasets():
+    "Context manager: no `datasets` progress bars inside"
+    import datasets
+    was = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try: yield
+    finally:
+        if was: datasets.enable_progress_bars()
 
 # %% ../nbs/06_dataset.ipynb #90a56e63
 def model_name(handles:list[str])->str:
@@ -120,6 +132,13 @@ class PostsDataset:
     def warnings(self)->list[str]: return self.info.warnings
     @property
     def stats(self)->list[Stats]: return [a.stats for a in self.info.accounts]
+    @property
+    def languages(self)->list:
+        "The languages of all the kept posts, [code, share] pairs: each account's, weighted by its posts"
+        total, n = {}, sum(a.stats.kept for a in self.info.accounts) or 1
+        for a in self.info.accounts:
+            for l, s in a.stats.languages: total[l] = total.get(l, 0) + s * a.stats.kept / n
+        return [[l, round(s, 3)] for l, s in sorted(total.items(), key=lambda kv: -kv[1])]
     def __repr__(self): return f"PostsDataset({self.name}: {len(self.splits['train']):,} training rows, {len(self.splits['validation']):,} held out)"
 
 def _posts_table(c:Curated, frac:float)->dict:
@@ -171,7 +190,7 @@ def save_dataset(ds:PostsDataset, # The dataset
                 )->Path:
     "Write `ds` to the folder `out` as one unit"
     out = Path(out)
-    with AtomicDir(out) as tmp:
+    with AtomicDir(out) as tmp, quiet_datasets():
         ds.splits.save_to_disk(str(tmp))
         ds.posts.save_to_disk(str(tmp/'posts'))
         (tmp/'train.txt').write_text(ds.train_text, encoding='utf-8')
@@ -185,4 +204,4 @@ def load_dataset(path:str|Path)->PostsDataset:
     path = Path(path)
     if not (path/'dataset.json').exists(): raise UserError(f"{str(path)!r} is not a dataset folder (no dataset.json): build one with `huggingtweets dataset`.")
     info = DatasetInfo.from_dict(json.loads((path/'dataset.json').read_text(encoding='utf-8')))
-    return PostsDataset(datasets.load_from_disk(str(path)), datasets.load_from_disk(str(path/'posts')), info)
+    with quiet_datasets(): return PostsDataset(datasets.load_from_disk(str(path)), datasets.load_from_disk(str(path/'posts')), info)

@@ -60,7 +60,7 @@ def generate(model, # A model folder, or the `(tokenizer, model)` pair from `loa
     res = []
     for o in out:
         if tok.eos_token_id in o: o = o[:o.index(tok.eos_token_id)]
-        res.append(tok.decode(o, skip_special_tokens=True).split('\n')[0].strip())
+        res.append(tok.decode(o, skip_special_tokens=True).split('\n')[0].replace('\ufffd', '').strip()) # a half-written character (byte-level tokens) is dropped
     return res
 
 # %% ../nbs/10_generate.ipynb #7ec810bb

@@ -4,13 +4,12 @@
 
 # %% ../nbs/16_pipeline.ipynb #7fc82e1b
 from __future__ import annotations
-import shutil, time
-from collections import Counter
+import json, shutil, time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from .core import UserError, AtomicDir, is_url
-from .dataset import PostsDataset
+from .dataset import PostsDataset, make_dataset
 from .train import TrainConfig, finetune, save_model
 from .generate import generate
 from .memorize import TrainIndex, generate_new, sample_memorization
@@ -20,7 +19,7 @@ from .hub import PushTo, upload, upload_dataset
 from . import track
 
 # %% auto #0
-__all__ = ['phase', 'timings_text', 'RunResult', 'train_and_publish', 'publish']
+__all__ = ['LOCAL', 'phase', 'timings_text', 'RunResult', 'train_and_publish', 'publish', 'update_model']
 
 # %% ../nbs/16_pipeline.ipynb #f034ccbe
 @contextmanager
@@ -56,14 +55,10 @@ class RunResult:
     @property
     def model_id(self)->str: return self.record.repo_id or str(self.folder)
 
-# %% ../nbs/16_pipeline.ipynb #7a8d66a0
-def _languages(ds:PostsDataset)->list:
-    "The languages of all the kept posts, weighted by each account's posts"
-    total, n = Counter(), sum(a.stats.kept for a in ds.info.accounts) or 1
-    for a in ds.info.accounts:
-        for l, s in a.stats.languages: total[l] += s * a.stats.kept / n
-    return [[l, round(s, 3)] for l, s in total.most_common()]
+# %% ../nbs/16_pipeline.ipynb #68e07d1c
+LOCAL = '.huggingtweets-local.json'
 
+# %% ../nbs/16_pipeline.ipynb #7a8d66a0
 def _keep_avatars(ds:PostsDataset, folder:Path):
     "Avatars from archives travel with the model, for its card"
     for a in ds.info.accounts:
@@ -84,13 +79,20 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
                       progress:bool|str=True, # See `train.finetune`
                       wandb_dir:str|Path|None=None, # Where W&B writes its runs; its default when None
                       timings:dict|None=None, # Seconds by phase, added to (see `phase`)
+                      previous:ModelRecord|None=None, # The record of the model this run continues (see `update_model`)
                      )->RunResult:
     "Fine-tune on `ds` with W&B tracking, predict, measure copies, write the folder with its record and card, and push when asked"
+    import os
     cfg, timings, out = cfg or TrainConfig(), {} if timings is None else timings, Path(out)
+    if int(os.environ.get('RANK', 0)) != 0: # another process of torchrun or accelerate: it trains, the first one does the rest
+        finetune(ds, cfg, progress=False)
+        return None
     with phase(timings, 'hub check'): repo = push.resolve(ds.name) if push else None
     t = track.Tracking(wandb, dir=wandb_dir)
-    with phase(timings, 'W&B data'): links, pre_dir = track.log_preprocess(t, ds, data_dir)
+    in_sweep = bool(os.environ.get('WANDB_SWEEP_ID')) and t.enabled # inside a W&B agent, the one run is the sweep's train run
+    with phase(timings, 'W&B data'): links, pre_dir = track.log_preprocess(t, ds, data_dir) if not in_sweep else ({}, None)
     with track.train_run(t, ds, cfg) as run:
+        if run is not None and getattr(run, 'sweep_id', None): cfg = track.apply_sweep(cfg, run.config)
         track.log_base_model(run, cfg.base_model)
         links = track.merge_links(links, track.run_links(run, 'train'))
         with phase(timings, 'train'): tok, model, res = finetune(ds, cfg, callbacks=track.metrics_callbacks(run) + list(callbacks or []), progress=progress)
@@ -100,12 +102,17 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
             preds = generate_new(pair, prompt, n, index, seed=cfg.seed, max_rounds=3 if no_copies else 0) if n else []
         with phase(timings, 'memorization'): memo = sample_memorization(pair, index, memo_n, seed=cfg.seed) if memo_n else None
         record = ModelRecord(ds.info, res, wandb=links, repo_id=repo, url=f'https://huggingface.co/{repo}' if repo else None,
-                             license=base_license(cfg.base_model), languages=_languages(ds), memorization={k: v for k, v in memo.to_dict().items() if k != 'copies'} if memo else None,
+                             license=base_license(cfg.base_model), languages=ds.languages, memorization={k: v for k, v in memo.to_dict().items() if k != 'copies'} if memo else None,
                              timings=timings, versions=track.versions())
+        if previous: # trained on from the model itself: the record still names the first base, and counts the versions
+            res.config |= {k: previous.train.config[k] for k in ('base_model', 'base_model_local') if k in previous.train.config}
+            record.license, record.version = previous.license, previous.version + 1
+            record.repo_id, record.url, record.dataset_repo = repo or previous.repo_id, record.url or previous.url, previous.dataset_repo
         with phase(timings, 'save'), AtomicDir(out) as folder:
-            save_model(tok, model, folder)
+            save_model(tok, model, folder, cfg)
             _keep_avatars(ds, folder)
             (folder/'training-posts.txt').write_text(''.join(t + '\n' for t in index.texts), encoding='utf-8')
+            (folder/LOCAL).write_text(json.dumps(dict(specs=[a.spec for a in ds.info.accounts], data_dir=str(Path(data_dir).resolve())), indent=2), encoding='utf-8')
             record.save(folder)
             write_card(folder, record, repo or str(out.resolve()), prompt=prompt)
         with phase(timings, 'W&B model'):
@@ -147,3 +154,23 @@ def publish(folder:str|Path, # A model folder
 def _resolved(push:PushTo, name:str)->PushTo:
     if not push.repo_id or '/' not in push.repo_id or push.api is None or push.token is None: push.resolve(name)
     return push
+
+# %% ../nbs/16_pipeline.ipynb #f8c554f0
+def update_model(folder:str|Path, # A model folder trained here
+                 data_dir:str|Path|None=None, # Where the raw posts are cached; the training's by default
+                 opts=None, # `sources.FetchOptions`: endpoints, X token, progress bar
+                 **kwargs, # Passed to `train_and_publish`: wandb, push, prompt, n, no_copies, memo_n, callbacks, progress, wandb_dir, timings
+                )->RunResult:
+    "Train the model in `folder` on from its weights, on its accounts' posts as they are now"
+    from huggingtweets.clean import prepare
+    folder, timings = Path(folder), kwargs.setdefault('timings', {})
+    record = ModelRecord.load(folder)
+    if (folder/'adapter_config.json').exists(): raise UserError(f"{folder} holds a LoRA adapter alone: train it again with merged weights (leave out --no-merge-lora) to update it later.")
+    if not (folder/LOCAL).exists(): raise UserError(f"{folder} has no {LOCAL}: it was not trained on this machine, so where its posts come from is not known; train it again here.")
+    local = json.loads((folder/LOCAL).read_text(encoding='utf-8'))
+    data_dir = data_dir or local['data_dir']
+    with phase(timings, 'fetch'): curated = [prepare(s, data_dir, opts=opts, update=True) for s in local['specs']]
+    d = record.dataset
+    with phase(timings, 'dataset'): ds = make_dataset(curated, d.epochs, d.seed, d.valid_frac)
+    cfg = TrainConfig(**{k: v for k, v in record.train.config.items() if k in TrainConfig.__dataclass_fields__} | dict(base_model=str(folder.resolve())))
+    return train_and_publish(ds, folder, cfg, data_dir=data_dir, previous=record, **kwargs)

@@ -31,6 +31,7 @@ class ModelRecord:
     memorization:dict|None=None # How often it copies a training post (see `memorize.Memorization.to_dict`)
     timings:dict=field(default_factory=dict) # Seconds each phase of the run took
     versions:dict=field(default_factory=dict) # Versions of huggingtweets, torch, transformers...
+    version:int=1 # 1 when first trained, one more each time `update` trains it on new posts
 
     @property
     def name(self)->str: return self.dataset.name

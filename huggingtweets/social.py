@@ -12,8 +12,8 @@ from .core import Account, Post, UserError, mask_secrets
 
 # %% auto #0
 __all__ = ['RETRIES', 'UNKNOWN_WAIT', 'X_MAX_TWEETS', 'BSKY_REPOST', 'RateLimited', 'rate_limit_wait', 'with_retries',
-           'network_error', 'progress_bar', 'BaseURLSession', 'x_client', 'x_avatar', 'x_tweet_to_post', 'fetch_x',
-           'snscrape_to_post', 'fetch_snscrape', 'bluesky_item_to_post', 'bluesky_client', 'fetch_bluesky',
+           'network_error', 'progress_bar', 'unseen', 'BaseURLSession', 'x_client', 'x_avatar', 'x_tweet_to_post',
+           'fetch_x', 'snscrape_to_post', 'fetch_snscrape', 'bluesky_item_to_post', 'bluesky_client', 'fetch_bluesky',
            'html_to_text', 'mastodon_status_to_post', 'fetch_mastodon']
 
 # %% ../nbs/02_social.ipynb #c0f2d6c0
@@ -66,6 +66,16 @@ def progress_bar(show:bool, # Show it (else it is silent)
     "A bar counting posts as their pages arrive"
     return tqdm(desc=f'{source}:{handle}', unit=' posts', disable=not show)
 
+def unseen(posts, # Posts, in the order the source gave them
+           seen:set, # Keys of the posts kept so far; the new ones join it
+           key=lambda p: p.id, # What makes two posts the same post
+          )->list:
+    "The posts whose key is neither in `seen` nor earlier in `posts`: a page that repeats itself, or repeats an earlier one, adds nothing twice"
+    out = []
+    for p in posts:
+        if (k := key(p)) not in seen: seen.add(k); out.append(p)
+    return out
+
 def _get(o, *keys, default=None):
     "`o[k1][k2]...` for dicts, `o.k1.k2...` for objects; `default` where one is missing or None"
     for k in keys:
@@ -115,7 +125,8 @@ def fetch_x(handle:str, # An X handle, without @
             base_url:str='https://api.x.com', # The API's base URL
             progress:bool=False, # Show a progress bar
             max_wait:float=60, # The longest rate-limit wait (seconds) worth sitting through
-            timeout:float=30 # Seconds to wait for each answer
+            timeout:float=30, # Seconds to wait for each answer
+            since_id:str|None=None, # Only tweets newer than this one (to keep a cache up to date)
            )->Account:
     "The latest tweets (up to 3,200, the API's cap) of X user `handle`, through tweepy"
     if not token: raise UserError("x: needs an X API bearer token: set X_BEARER_TOKEN, or use snscrape:HANDLE or an X archive (archive:PATH) instead.")
@@ -130,6 +141,7 @@ def fetch_x(handle:str, # An X handle, without @
             except tweepy.NotFound: raise UserError(f"X has no user @{handle} (404 Not Found): check the handle.") from None
             except tweepy.HTTPException as e: raise UserError(f"X answered {e.response.status_code} while {what}: try again later.") from None
             except (requests.RequestException, ValueError) as e: raise network_error('X', base_url, what, e) from None
+            except (AttributeError, TypeError, KeyError) as e: raise network_error('X', base_url, what, ValueError(e)) from None # JSON, but not the API's shape
         return with_retries(once, 'X', max_wait)
     try:
         r = call(f'looking up @{handle}', c.get_user, username=handle, user_fields=['name', 'profile_image_url'])
@@ -140,11 +152,10 @@ def fetch_x(handle:str, # An X handle, without @
         with progress_bar(progress, 'x', handle) as bar:
             for page in itertools.count(1):
                 r = call(f"fetching page {page} of @{handle}'s tweets", c.get_users_tweets, id=user['id'], max_results=100,
-                         tweet_fields=['created_at', 'referenced_tweets'], pagination_token=tok)
+                         tweet_fields=['created_at', 'referenced_tweets'], pagination_token=tok, **({'since_id': since_id} if since_id else {}))
                 if r.data is None and r.errors:
                     raise UserError(f"X did not return @{handle}'s tweets ({_x_errors(r.errors)}): the account may be protected or suspended.")
-                new = [p for t in r.data or [] if (p := x_tweet_to_post(t)).id not in ids]
-                ids.update(p.id for p in new)
+                new = unseen(map(x_tweet_to_post, r.data or []), ids)
                 posts += new
                 bar.update(len(new))
                 tok = (r.meta or {}).get('next_token')
@@ -217,9 +228,10 @@ def fetch_bluesky(handle:str, # A Bluesky handle (alice.bsky.social) or DID
                   base_url:str='https://public.api.bsky.app', # An AppView
                   progress:bool=False, # Show a progress bar
                   max_wait:float=60, # The longest rate-limit wait (seconds) worth sitting through
-                  timeout:float=30 # Seconds to wait for each answer
+                  timeout:float=30, # Seconds to wait for each answer
+                  known:set|None=None, # Post ids (uris) already cached: paging stops at the first page that holds one
                  )->Account:
-    "Every post and repost of Bluesky account `handle`, from a public AppView (no login), through atproto"
+    "Every post and repost of Bluesky account `handle` (or those newer than `known`), from a public AppView (no login), through atproto"
     c = bluesky_client(base_url, timeout)
     import httpx
     from atproto_client import exceptions as ax, models
@@ -246,6 +258,7 @@ def fetch_bluesky(handle:str, # A Bluesky handle (alice.bsky.social) or DID
                 raise network_error('Bluesky', base_url, what, e.__cause__ or e) from None
             except ax.RequestException as e: raise UserError(f"Bluesky ({host}) answered {_xrpc_message(e)} while {what}: try again later.") from None
             except httpx.HTTPError as e: raise network_error('Bluesky', base_url, what, e) from None
+            except (ValueError, TypeError, KeyError) as e: raise network_error('Bluesky', base_url, what, ValueError(e)) from None # not JSON, or not the API's shape
         return with_retries(once, 'Bluesky', max_wait)
     prof = call(f'looking up {handle}', c.app.bsky.actor.get_profile, 'app.bsky.actor.getProfile', models.AppBskyActorGetProfile.Params, {'actor': handle})
     if prof.get('handle') and prof['handle'] != 'handle.invalid': handle = prof['handle']
@@ -255,11 +268,12 @@ def fetch_bluesky(handle:str, # A Bluesky handle (alice.bsky.social) or DID
             params = {'actor': prof.get('did') or handle, 'limit': 100, **({'cursor': cursor} if cursor else {})}
             d = call(f"fetching page {page} of {handle}'s posts", c.app.bsky.feed.get_author_feed, 'app.bsky.feed.getAuthorFeed',
                      models.AppBskyFeedGetAuthorFeed.Params, params)
-            new = [p for i in d.get('feed') or [] if ((p := bluesky_item_to_post(i)).id, p.repost) not in keys]
-            keys.update((p.id, p.repost) for p in new)
+            page_posts = [bluesky_item_to_post(i) for i in d.get('feed') or []]
+            new = unseen([p for p in page_posts if p.id not in (known or ())], keys, key=lambda p: (p.id, p.repost))
             posts += new
             bar.update(len(new))
             cursor = d.get('cursor')
+            if len(new) < len(page_posts) and known and any(p.id in known for p in page_posts): break # reached the cached posts
             if not new or not cursor or cursor in seen: break # a repeated cursor, or a page of nothing new, would loop
             seen.add(cursor)
     did = prof.get('did') or handle
@@ -284,7 +298,8 @@ def fetch_mastodon(acct:str, # A Mastodon account, user@instance
                    base_url:str|None=None, # The instance's URL; default https://instance
                    progress:bool=False, # Show a progress bar
                    max_wait:float=60, # The longest rate-limit wait (seconds) worth sitting through
-                   timeout:float=30 # Seconds to wait for each answer
+                   timeout:float=30, # Seconds to wait for each answer
+                   since_id:str|None=None, # Only statuses newer than this one (to keep a cache up to date)
                   )->Account:
     "Every public status of Mastodon account `acct`, reblogs included, through Mastodon.py"
     try: from mastodon import Mastodon, errors as mx
@@ -306,15 +321,15 @@ def fetch_mastodon(acct:str, # A Mastodon account, user@instance
                 if status in (401, 403): raise UserError(f"{host} does not let logged-out visitors read @{acct} ({status}): try another source for this account.") from None
                 raise UserError(f"{host} answered {status} while {what}: try again later.") from None
             except mx.MastodonError as e: raise UserError(f"Mastodon.py failed while {what} ({type(e).__name__}): try again later.") from None
+            except (AttributeError, TypeError, KeyError, ValueError) as e: raise network_error('Mastodon', base, what, ValueError(e)) from None # JSON, but not the API's shape
         return with_retries(once, f'Mastodon ({host})', max_wait)
     a = call(f'looking up @{acct}', api.account_lookup, acct)
     posts, seen = [], set()
     with progress_bar(progress, 'mastodon', acct) as bar:
-        page = call(f"fetching page 1 of @{acct}'s statuses", api.account_statuses, a['id'], limit=40)
+        page = call(f"fetching page 1 of @{acct}'s statuses", api.account_statuses, a['id'], limit=40, **({'since_id': since_id} if since_id else {}))
         for n in itertools.count(2):
-            new = [mastodon_status_to_post(s) for s in page or [] if str(_get(s, 'id')) not in seen]
+            new = unseen((mastodon_status_to_post(s) for s in page or [] if _get(s, 'id') is not None), seen)
             if not new: break
-            seen.update(p.id for p in new)
             posts += new
             bar.update(len(new))
             page = call(f"fetching page {n} of @{acct}'s statuses", api.fetch_next, page)

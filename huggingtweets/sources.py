@@ -12,7 +12,7 @@ from .core import UserError, Post, Account, Spec, slugify, atomic_write
 from . import files, social
 
 # %% auto #0
-__all__ = ['SOURCES', 'CACHE_NAME', 'Endpoints', 'FetchOptions', 'Source', 'parse_spec', 'cache_dir', 'source_stamp',
+__all__ = ['SOURCES', 'CACHE_NAME', 'Endpoints', 'FetchOptions', 'Source', 'newest_id', 'parse_spec', 'cache_dir', 'source_stamp',
            'save_cache', 'load_cache', 'fetch']
 
 # %% ../nbs/03_sources.ipynb #d07622ba
@@ -48,7 +48,7 @@ class Source:
     "How one kind of spec is parsed, identified and fetched"
     parse:Callable[[str], str] # Normalise the value after the prefix, or raise a `UserError` that says how to write it
     identify:Callable[[str], str] # Who a normalised value names, without fetching: `x:jack`, `file:/real/path.csv`
-    fetch:Callable[[str, FetchOptions], Account] # The account, with every post (or a `UserError`, never a part)
+    fetch:Callable[[str, FetchOptions, Account|None], Account] # The account, with every post (or a `UserError`, never a part); given the cached account, only newer posts where the source can page that way
     example:str # A spec to show in messages
     remote:bool=True # Fetched over the network (else read from disk)
 
@@ -74,13 +74,18 @@ def _mastodon_acct(v:str)->str:
     user, _, host = v.partition('@')
     return f'{user}@{host.lower()}'
 
+def newest_id(acc:Account|None)->str|None:
+    "The id of the newest post of a cached account (X and Mastodon ids grow with time)"
+    ids = [int(p.id) for p in (acc.posts if acc else []) if p.id.isdigit()]
+    return str(max(ids)) if ids else None
+
 SOURCES = {
-    'archive': Source(_path, lambda v: f'archive:{files.archive_root(v)}', lambda v, o: files.read_archive(v), 'archive:twitter-archive.zip', remote=False),
-    'file': Source(_path, lambda v: f'file:{Path(v).resolve()}', lambda v, o: files.read_file(v), 'file:posts.csv', remote=False),
-    'x': Source(_x_handle, lambda v: f'x:{v.lower()}', lambda v, o: social.fetch_x(v, o.token, o.urls.x, o.progress, o.max_wait), 'x:karpathy'),
-    'snscrape': Source(_x_handle, lambda v: f'x:{v.lower()}', lambda v, o: social.fetch_snscrape(v, o.progress), 'snscrape:karpathy'),
-    'bluesky': Source(_bluesky_handle, lambda v: f'bluesky:{v}', lambda v, o: social.fetch_bluesky(v, o.urls.bluesky, o.progress, o.max_wait), 'bluesky:alice.bsky.social'),
-    'mastodon': Source(_mastodon_acct, lambda v: f'mastodon:{v.lower()}', lambda v, o: social.fetch_mastodon(v, o.urls.mastodon, o.progress, o.max_wait), 'mastodon:@Gargron@mastodon.social'),
+    'archive': Source(_path, lambda v: f'archive:{files.archive_root(v)}', lambda v, o, known=None: files.read_archive(v), 'archive:twitter-archive.zip', remote=False),
+    'file': Source(_path, lambda v: f'file:{Path(v).resolve()}', lambda v, o, known=None: files.read_file(v), 'file:posts.csv', remote=False),
+    'x': Source(_x_handle, lambda v: f'x:{v.lower()}', lambda v, o, known=None: social.fetch_x(v, o.token, o.urls.x, o.progress, o.max_wait, since_id=newest_id(known)), 'x:karpathy'),
+    'snscrape': Source(_x_handle, lambda v: f'x:{v.lower()}', lambda v, o, known=None: social.fetch_snscrape(v, o.progress), 'snscrape:karpathy'),
+    'bluesky': Source(_bluesky_handle, lambda v: f'bluesky:{v}', lambda v, o, known=None: social.fetch_bluesky(v, o.urls.bluesky, o.progress, o.max_wait, known={p.id for p in known.posts} if known else None), 'bluesky:alice.bsky.social'),
+    'mastodon': Source(_mastodon_acct, lambda v: f'mastodon:{v.lower()}', lambda v, o, known=None: social.fetch_mastodon(v, o.urls.mastodon, o.progress, o.max_wait, since_id=newest_id(known)), 'mastodon:@Gargron@mastodon.social'),
 }
 
 # %% ../nbs/03_sources.ipynb #c504a714
@@ -146,15 +151,22 @@ def fetch(spec:str|Spec, # An account spec (see `parse_spec`)
           data_dir:str|Path='data', # Where raw posts are cached, one folder an account
           refresh:bool=False, # Fetch again even when a cache exists
           opts:FetchOptions|None=None, # Endpoints, X token, progress bar
+          update:bool=False, # Add the posts newer than the cached ones (remote sources; local ones are read again)
          )->Account:
     "The account a spec names, from its cache or its source"
     opts = opts or FetchOptions()
     s = spec if isinstance(spec, Spec) else parse_spec(spec, opts.x_token)
-    path, stamp = cache_dir(data_dir, s)/CACHE_NAME, source_stamp(s)
+    src, path, stamp = SOURCES[s.source], cache_dir(data_dir, s)/CACHE_NAME, source_stamp(s)
+    cached = None
     if path.exists() and not refresh:
         cached, was = load_cache(path)
-        if cached.spec and parse_spec(cached.spec, opts.x_token).identity == s.identity and was == stamp: return cached
-    acc = SOURCES[s.source].fetch(s.value, opts)
+        if not (cached.spec and parse_spec(cached.spec, opts.x_token).identity == s.identity): cached = None
+        elif was == stamp and not (update and src.remote): return cached
+    known = cached if update and src.remote else None
+    acc = src.fetch(s.value, opts, known)
+    if known is not None: # newer posts first, as the sources give them, then the cached ones
+        ids = {p.id for p in acc.posts if p.id}
+        acc.posts += [p for p in known.posts if not p.id or p.id not in ids]
     acc.spec, acc.identity = str(s), acc.identity or s.identity
     if not acc.posts: raise UserError(f"@{acc.handle} ({s}) has no posts: check the account, or give another source.")
     _keep_avatar(acc, s, path.parent)

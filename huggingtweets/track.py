@@ -14,9 +14,10 @@ from .core import UserError, env_secrets, mask_secrets, public_spec, public_avat
 from .dataset import PostsDataset, save_dataset
 
 # %% auto #0
-__all__ = ['MODES', 'has_wandb_key', 'wandb_mode', 'Tracking', 'versions', 'tracked_run', 'run_links', 'merge_links',
-           'run_folder', 'synced_links', 'artifact_name', 'public_base', 'public_cache', 'log_preprocess', 'train_run',
-           'log_base_model', 'metrics_callbacks', 'log_result', 'log_finetuned', 'log_predictions', 'log_copies']
+__all__ = ['MODES', 'SWEEP_PARAMETERS', 'has_wandb_key', 'wandb_mode', 'Tracking', 'versions', 'tracked_run', 'run_links',
+           'merge_links', 'run_folder', 'synced_links', 'artifact_name', 'public_base', 'public_cache',
+           'log_preprocess', 'train_run', 'log_base_model', 'metrics_callbacks', 'log_result', 'log_finetuned',
+           'log_predictions', 'log_copies', 'sweep_config', 'apply_sweep']
 
 # %% ../nbs/14_track.ipynb #305ff344
 def _netrc_path(env)->Path:
@@ -316,3 +317,25 @@ def log_copies(run, # A run from `train_run`, or None
     if run is None or memo is None: return
     import wandb
     run.log({'copies': wandb.Table(columns=['Generated', 'Training post', 'Similarity'], data=[[g, t, r] for g, t, r in memo.copies])})
+
+# %% ../nbs/14_track.ipynb #3bca43c1
+SWEEP_PARAMETERS = dict(learning_rate=dict(distribution='log_uniform_values', min=1e-5, max=1e-3), epochs=dict(values=[1, 2, 3]),
+                        lr_scheduler=dict(values=['cosine', 'linear', 'constant_with_warmup']), warmup_steps=dict(values=[0, 20, 100]),
+                        batch_size=dict(values=[1, 2, 4]))
+
+def sweep_config(specs:list[str], # The accounts, as the command line takes them
+                 args:list[str]=(), # More options for `huggingtweets train`, e.g. ['--base-model', 'distilgpt2']
+                 method:str='bayes', # W&B's search: bayes, random or grid
+                )->dict:
+    "A W&B sweep over `huggingtweets train`'s hyper-parameters"
+    return dict(program='huggingtweets', method=method, metric=dict(name='valid_loss', goal='minimize'), parameters=SWEEP_PARAMETERS,
+                early_terminate=dict(type='hyperband', min_iter=3),
+                command=['huggingtweets', 'train', *specs, *args, '--wandb', 'online'])
+
+def apply_sweep(cfg, # A `train.TrainConfig`
+                config:dict, # A run's config, holding the sweep's values
+               ):
+    "`cfg` with the values the sweep chose for its fields"
+    from dataclasses import replace, fields
+    types = {f.name: type(f.default) for f in fields(cfg)}
+    return replace(cfg, **{k: types[k](v) for k, v in dict(config).items() if k in types and k in SWEEP_PARAMETERS})

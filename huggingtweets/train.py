@@ -8,7 +8,7 @@ import math, sys, tempfile, time
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 from .core import UserError, EOT
-from .dataset import PostsDataset
+from .dataset import PostsDataset, quiet_datasets
 
 # %% auto #0
 __all__ = ['GENERATION_DEFAULTS', 'make_tiny_model', 'TrainConfig', 'model_location', 'load_base', 'post_ids', 'tokenize', 'Eval',
@@ -56,6 +56,14 @@ class TrainConfig:
     device:str='auto' # auto (CUDA when present), cuda or cpu
     graph:bool=True # On a GPU with bf16, replay the whole step as a CUDA graph (see `fastloop`); False: `Trainer`, as the original
     mask_eot:bool=False # Mask the end-of-text labels, as the original's collator did (the model then never learns where a post ends)
+    lora:bool=False # Train LoRA adapters (peft) instead of every weight: for bigger bases on small GPUs
+    lora_r:int=16 # LoRA rank
+    lora_alpha:int=32 # LoRA scaling: the adapters are multiplied by alpha / r
+    lora_dropout:float=0.05 # Dropout on the LoRA path
+    lora_targets:str='' # Comma-separated names of the layers to adapt ('': every linear layer but the head)
+    load_4bit:bool=False # QLoRA: the frozen base in 4 bits (with --lora, on a CUDA GPU, with bitsandbytes)
+    merge_lora:bool=True # Merge the adapters into the weights at save; False keeps the adapter alone (peft loads it on the base)
+    fsdp:str='' # FSDP, as Trainer's `fsdp` option ('full_shard auto_wrap'), for bases too big for one GPU: launch with torchrun or accelerate
 
     def __post_init__(self): self.check()
 
@@ -70,6 +78,9 @@ class TrainConfig:
         if self.warmup_steps < 0: raise bad(f"warmup_steps must be at least 0, not {self.warmup_steps}")
         if self.precision not in ('auto', 'bf16', 'fp16', 'fp32'): raise bad(f"precision must be auto, bf16, fp16 or fp32, not {self.precision!r}")
         if self.device not in ('auto', 'cuda', 'cpu'): raise bad(f"device must be auto, cuda or cpu, not {self.device!r}")
+        if self.lora_r < 1: raise bad(f"lora_r must be at least 1, not {self.lora_r}")
+        if not 0 <= self.lora_dropout < 1: raise bad(f"lora_dropout must be in [0, 1), not {self.lora_dropout}")
+        if self.load_4bit and not self.lora: raise bad("load_4bit trains only with lora (a 4-bit base can't be fine-tuned in full): add --lora")
 
 # %% ../nbs/07_train.ipynb #90e470d2
 def model_location(name:str, # A Hub id (`gpt2`, `user/name`) or the folder of a saved model
@@ -87,17 +98,20 @@ def model_location(name:str, # A Hub id (`gpt2`, `user/name`) or the folder of a
     return name
 
 def load_base(name:str, # A Hub id or local folder
+              dtype:str='float32', # The weights' type: float32 to train them all; bfloat16 for a frozen LoRA base
+              quantization=None, # A `BitsAndBytesConfig` for a 4-bit base (see `lora.quantization_config`)
              ):
-    "The tokenizer and model of `name`, in fp32, with a clear message when it can't be had"
+    "The tokenizer and model of `name`, with a clear message when it can't be had"
     import torch
     from transformers import AutoTokenizer, AutoModelForCausalLM
     from transformers.utils import logging
     where = model_location(name)
     old = logging.get_verbosity()
     logging.set_verbosity_error() # transformers' notices are for developers
+    q = dict(quantization_config=quantization, device_map={'': torch.cuda.current_device()}) if quantization is not None else {}
     try:
         tok = AutoTokenizer.from_pretrained(where)
-        model = AutoModelForCausalLM.from_pretrained(where, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(where, dtype=getattr(torch, dtype), **q)
     except (OSError, ValueError) as e:
         raise UserError(f"Could not load the base model {name!r}: give a Hub id (gpt2, distilgpt2, ...) on a machine online, "
                         f"or the folder of a saved causal LM. ({str(e).splitlines()[0][:200]})") from None
@@ -129,8 +143,9 @@ def tokenize(split, # A `datasets.Dataset` with a `text` column: the posts, in t
         flat = [t for ids in batch['input_ids'] for t in ids]
         blocks = [flat[i:i + block_size] for i in range(0, len(flat) - block_size + 1, block_size)]
         return {'input_ids': blocks, 'labels': [[-100 if mask_eot and t == eos else t for t in b] for b in blocks]}
-    ids = split.map(encode, batched=True, with_indices=True, remove_columns=split.column_names)
-    return ids.map(group, batched=True, batch_size=None)
+    with quiet_datasets():
+        ids = split.map(encode, batched=True, with_indices=True, remove_columns=split.column_names)
+        return ids.map(group, batched=True, batch_size=None)
 
 # %% ../nbs/07_train.ipynb #423cbafe
 @dataclass
@@ -177,11 +192,21 @@ def set_generation_defaults(model, tok):
 
 def save_model(tok, model, # What `finetune` trained
                folder:str|Path, # Where to save it (inside an `AtomicDir`, so that a failure leaves nothing half-written)
+               cfg:TrainConfig|None=None, # Its settings: a LoRA is merged into the weights, or kept as an adapter (`merge_lora`)
               )->Path:
     "Save `model` and `tok` with the generation defaults, as `pipeline('text-generation', model=folder)` loads them"
+    import json
+    if cfg is not None and cfg.lora:
+        from huggingtweets.lora import for_saving
+        model = for_saving(model, cfg)
     set_generation_defaults(model, tok)
     model.save_pretrained(folder)
     tok.save_pretrained(folder)
+    if (a := Path(folder)/'adapter_config.json').exists(): # an adapter kept: it names its base, a local one by its folder's name only
+        model.generation_config.save_pretrained(folder)
+        d = json.loads(a.read_text())
+        if Path(d.get('base_model_name_or_path') or '').expanduser().is_dir(): d['base_model_name_or_path'] = Path(d['base_model_name_or_path']).expanduser().resolve().name
+        a.write_text(json.dumps(d, indent=2))
     return Path(folder)
 
 # %% ../nbs/07_train.ipynb #a361dee1
@@ -222,6 +247,7 @@ class TrainResult:
     loop:str # How it trained: 'cuda-graph', or 'trainer'
     loop_note:str='' # Why the graph did not run, where it was asked for
     config:dict=field(default_factory=dict) # The `TrainConfig` used
+    processes:int=1 # Processes that trained together (torchrun, accelerate)
 
     @property
     def tokens_per_s(self)->float: return self.tokens / self.seconds if self.seconds else 0.0
@@ -238,10 +264,11 @@ def device_and_precision(cfg:TrainConfig)->tuple[str, str]:
     return device, prec
 
 def _trainer_loop(model, train, cfg, device, prec, callbacks, progress):
-    "Train with `Trainer`, as the original did"
+    "Train with `Trainer`, as the original did (and, launched by torchrun or accelerate, data-parallel)"
     from transformers import Trainer, TrainingArguments, PrinterCallback
     with tempfile.TemporaryDirectory() as scratch: # Trainer wants a folder; it saves nothing there
         args = TrainingArguments(output_dir=scratch, num_train_epochs=cfg.epochs, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
+            fsdp=cfg.fsdp, ddp_find_unused_parameters=False if cfg.lora else None,
             learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler, warmup_steps=cfg.warmup_steps, seed=cfg.seed, data_seed=cfg.seed,
             bf16=prec == 'bf16', fp16=prec == 'fp16', use_cpu=device == 'cpu', optim='adamw_torch_fused' if device == 'cuda' else 'adamw_torch',
             logging_steps=max(1, (cfg.max_steps if cfg.max_steps > 0 else math.ceil(len(train) / cfg.batch_size * cfg.epochs)) // 20), save_strategy='no', eval_strategy='no', report_to='none',
@@ -259,21 +286,28 @@ def finetune(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
     "Fine-tune `cfg.base_model` on `ds`: the tokenizer, the trained model and a `TrainResult`"
     import torch
     from transformers import set_seed
+    import os
     cfg = cfg or TrainConfig()
     cfg.check()
     device, prec = device_and_precision(cfg)
+    processes, rank = int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
     set_seed(cfg.seed)
-    tok, model = load_base(cfg.base_model)
+    quant = None
+    if cfg.lora:
+        from huggingtweets.lora import apply_lora, quantization_config
+        quant = quantization_config(cfg)
+    tok, model = load_base(cfg.base_model, 'bfloat16' if cfg.lora and device == 'cuda' and prec == 'bf16' else 'float32', quant)
     context = getattr(model.config, 'n_positions', None) or getattr(model.config, 'max_position_embeddings', None) or cfg.block_size
     block = min(cfg.block_size, context)
     train = tokenize(ds.splits['train'], tok, block, cfg.mask_eot).with_format('torch')
     if len(train) < cfg.batch_size:
         raise UserError(f"The training split holds {len(train)} blocks of {block} tokens, fewer than a batch of {cfg.batch_size}: add posts, or lower the block or batch size.")
-    model.to(device)
+    if quant is None: model.to(torch.device(device, rank) if device == 'cuda' else device)
     base = evaluate(model, tok, ds.valid_texts, block)
+    if cfg.lora: model = apply_lora(model, cfg)
     if progress is True and not sys.stderr.isatty(): progress = 'lines'
     cbs = list(callbacks or []) + ([progress_lines(block)] if progress == 'lines' else [])
-    use_graph, note = device == 'cuda' and prec == 'bf16' and cfg.graph, ''
+    use_graph, note = device == 'cuda' and prec == 'bf16' and cfg.graph and not cfg.lora and processes == 1 and not cfg.fsdp, ''
     sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
     sync(); t0 = time.perf_counter()
     if use_graph:
@@ -287,5 +321,5 @@ def finetune(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
     sync(); secs = time.perf_counter() - t0
     ev = evaluate(model, tok, ds.valid_texts, block)
     res = TrainResult(train_loss, ev and ev.loss, ev and ev.text_loss, base and base.loss, math.exp(ev.loss) if ev and ev.loss < 50 else None,
-                      steps, steps * cfg.batch_size * block, secs, torch.cuda.get_device_name() if device == 'cuda' else 'cpu', loop, note, asdict(cfg))
+                      steps, steps * cfg.batch_size * block * processes, secs, torch.cuda.get_device_name() if device == 'cuda' else 'cpu', loop, note, asdict(cfg), processes)
     return tok, model, res

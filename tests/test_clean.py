@@ -1,7 +1,8 @@
 import re
 import pytest
 from huggingtweets.clean import fix_text, clean_tweet, boring_tweet, curate, stats_table, prepare
-from huggingtweets.sources import read_archive, read_file, Account, Post
+from huggingtweets.core import Account, Post
+from huggingtweets.files import read_archive, read_file
 from util import shared, make_archive, sample_tweets
 
 
@@ -74,8 +75,10 @@ def test_prepare_writes_stats(tmp_path):
     z = make_archive(tmp_path/'a.zip', sample_tweets(50))
     c = prepare(f'archive:{z}', tmp_path/'data')
     import json
-    st = json.loads((tmp_path/'data'/'jack'/'stats.json').read_text())
-    assert set(st) == {'handle', 'user_name', 'source', 'downloaded', 'retweets', 'short', 'kept', 'chars_kept'}
+    st = json.loads((c.cache/'stats.json').read_text())
+    assert c.cache.parent == tmp_path/'data' and c.cache.name.startswith('a-')  # the archive's name, and a hash of its identity
+    assert set(st) == {'handle', 'user_name', 'source', 'downloaded', 'retweets', 'short', 'kept', 'chars_kept', 'rule', 'languages'}
+    assert (st['rule'], st['languages'][0][0]) == ('original', 'en')
     assert (st['downloaded'], st['retweets'], st['short'], st['kept']) == (50, 5, 5, 40)
     assert st['kept'] == len(c.texts)
 
@@ -86,3 +89,17 @@ def test_stats_table_columns():
     md = stats_table([a.stats, b.stats], markdown=True).splitlines()
     assert md == ['| Data | Ann | Bob |', '| --- | --- | --- |', '| Tweets downloaded | 1 | 1 |',
                   '| Retweets | 0 | 1 |', '| Short tweets | 0 | 0 |', '| Tweets kept | 1 | 0 |']
+
+
+def test_stats_table_text_shows_languages_and_the_rule():
+    en = curate(Account('a', 'x', [Post('one two three four')], 'Ann'))
+    ja = curate(Account('b', 'x', [Post('今日は新しいパンを焼いてみたけど、まだ少し硬い')], 'Bo'))
+    lines = stats_table([en.stats, ja.stats]).splitlines()
+    assert lines[0].split() == ['@a', '@b'] and lines[-2].split()[0] == 'Languages' and 'ja' in lines[-2]
+    assert lines[-1].startswith('Words counted') and 'by letters' in lines[-1]
+    assert stats_table([en.stats]).splitlines()[-1].startswith('Languages')  # spaced only: no rule row
+
+
+def test_curate_reasons_follow_the_posts():
+    c = curate(Account('a', 'x', [Post('RT @b: theirs'), Post('#ff @c'), Post('a post of mine here'), Post('flagged one', repost=True)], 'A'))
+    assert c.reasons == ['repost', 'short', '', 'repost'] and c.texts == ['a post of mine here']
