@@ -26,7 +26,7 @@ lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 min_python = cfg['min_python']
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 extras = {k[:-len('_requirements')]: shlex.split(cfg[k]) for k in cfg if k.endswith('_requirements') and k != 'dev_requirements'}
-extras['all'] = sorted({r for v in extras.values() if v for r in v} - set(shlex.split(cfg.get('snscrape_requirements', ''))))
+extras['all'] = sorted({r for k, v in extras.items() if v and k not in ('snscrape', 'qlora') for r in v}) # snscrape rarely works now; bitsandbytes is for CUDA GPUs
 extras['dev'] = dev_requirements + extras['all']
 project_urls = {}
 if cfg.get('doc_host'): project_urls["Documentation"] = cfg['doc_host'] + cfg.get('doc_baseurl', '')
