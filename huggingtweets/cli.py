@@ -152,7 +152,8 @@ def report(r)->list[str]:
     "What a finished run says: how training went, how often the model copies, and where everything is"
     t = r.train
     vl = f'{t.valid_loss:.4f} (perplexity {t.perplexity:.1f}; the base model: {t.base_valid_loss:.4f})' if t.valid_loss is not None else 'n/a'
-    lines = [f'Trained {t.steps:,} steps in {t.seconds:.1f} s on {t.device} ({t.tokens_per_s:,.0f} tokens/s, {t.loop}); validation loss {vl}']
+    on = t.device + (f' x {t.processes} processes' if t.processes > 1 else '')
+    lines = [f'Trained {t.steps:,} steps in {t.seconds:.1f} s on {on} ({t.tokens_per_s:,.0f} tokens/s, {t.loop}); validation loss {vl}']
     if t.loop_note: lines.append(f'Note: trained without a CUDA graph ({t.loop_note})')
     if r.record.memorization: lines.append(_memo_line(r.record.memorization))
     lines.append(f'Model: {r.folder} (card: {r.folder/"README.md"})' + (f'; on the Hub: {r.url}' if r.url else ''))

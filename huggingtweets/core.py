@@ -82,6 +82,9 @@ def sweep_stale(folder:str|Path, # Where to look
     for p in folder.iterdir():
         m = _TMP.match(p.name)
         if not m or (name is not None and m['name'] != name) or _alive(int(m['pid'])): continue
+        if '.old-' in p.name and not (folder/m['name']).exists(): # killed between the two renames of a swap: the old one goes back
+            os.replace(p, folder/m['name'])
+            continue
         if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
         else: p.unlink(missing_ok=True)
         out.append(p)
@@ -124,8 +127,17 @@ class AtomicDir:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return False
         old = self.dest.with_name(f'.{self.dest.name}.old-{os.getpid()}-')
-        if self.dest.exists(): os.replace(self.dest, old)
-        os.replace(self.tmp, self.dest)
+        mask = getattr(signal, 'pthread_sigmask', None) # POSIX: no SIGTERM or Ctrl-C between the two renames
+        blocked = mask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT}) if mask else None
+        try:
+            had = self.dest.exists()
+            if had: os.replace(self.dest, old)
+            try: os.replace(self.tmp, self.dest)
+            except BaseException:
+                if had: os.replace(old, self.dest)
+                raise
+        finally:
+            if mask: mask(signal.SIG_SETMASK, blocked)
         shutil.rmtree(old, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #a281821f

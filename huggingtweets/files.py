@@ -32,8 +32,9 @@ def _valid_utf8(path:Path)->bool:
     dec = codecs.getincrementaldecoder('utf-8')()
     with open(path, 'rb') as f:
         try:
-            while chunk := f.read(1 << 20): dec.decode(chunk)
-            dec.decode(b'', final=True)
+            seen = False
+            while chunk := f.read(1 << 20): seen = seen or not dec.decode(chunk).isascii()
+            if dec.getstate()[0] and not seen: return False # a cut-off character at the end and no other: not UTF-8 (a cut download of UTF-8 text is)
         except UnicodeDecodeError: return False
     return True
 
@@ -48,6 +49,7 @@ def sniff_encoding(path:str|Path, # A text file
         even, odd = head[0::2].count(0), head[1::2].count(0)
         if odd > 3 * even: return 'utf-16-le'
         if even > 3 * odd: return 'utf-16-be'
+    if 0 in head: return 'utf-8' # binary: `open_text` refuses it without reading on
     return 'utf-8' if _valid_utf8(path) else 'cp1252'
 
 # %% ../nbs/01_files.ipynb #e939f503
@@ -116,6 +118,7 @@ def read_table(f, # A text stream, at the start of the header line
                delimiter:str|None=None, # The delimiter; guessed from the header line when None
               )->tuple[list[Post], Columns, set]:
     "The posts of a CSV or TSV stream, the columns found, and the distinct values of its author column"
+    csv.field_size_limit(max(csv.field_size_limit(), 2 * MAX_POST_CHARS)) # a long field is judged by `MAX_POST_CHARS`, with its own message
     first = f.readline()
     if delimiter is None: delimiter = header_delimiter(first)
     rest = csv.reader(f, delimiter=delimiter, strict=True)
@@ -129,6 +132,7 @@ def read_table(f, # A text stream, at the start of the header line
                                 "a field holding the delimiter must be in double quotes. Fix that line, or export the file again as CSV.")
             p = cols.post(row)
             if p is not None:
+                if '\x00' in p.text: raise UserError(f"{name}, line {start}, holds binary data (NUL bytes): it is not text. Fix that line, or export the file again as CSV.")
                 if len(p.text) > MAX_POST_CHARS: raise UserError(f"{name}, line {start}, holds a post of {len(p.text):,} characters: it is not a post. Check the file.")
                 posts.append(p)
                 if len(posts) > MAX_POSTS: raise _too_many(name)
@@ -147,6 +151,7 @@ def _json_posts(rows, name:str, first_line:int=1)->tuple[list[Post], Columns, se
             cols = Columns(keys, name); cols.keys = keys
         p = cols.post([r.get(k) for k in cols.keys])
         if p is None: continue
+        if len(p.text) > MAX_POST_CHARS: raise UserError(f"{name}, {'line' if first_line else 'item'} {i}, holds a post of {len(p.text):,} characters: it is not a post. Check the file.")
         posts.append(p)
         if len(posts) > MAX_POSTS: raise _too_many(name)
         if cols.author is not None and len(authors) < 2: authors.add(str(r.get(cols.keys[cols.author]) or '').strip())
@@ -159,6 +164,7 @@ def read_jsonl(f, name:str):
         for i, line in enumerate(f, 1):
             if not line.strip(): continue
             try: yield i, json.loads(line)
+            except RecursionError: raise UserError(f"{name}, line {i}, is not JSON (nested too deep): a .jsonl file holds one JSON object a line.") from None
             except json.JSONDecodeError as e:
                 raise UserError(f"{name}, line {i}, is not JSON ({e.msg}): a .jsonl file holds one JSON object a line.") from None
     return _json_posts(rows(), name)
@@ -166,6 +172,7 @@ def read_jsonl(f, name:str):
 def read_json(f, name:str):
     "The posts of a JSON array of objects (or of an object whose one list value holds them)"
     try: data = json.load(f)
+    except RecursionError: raise UserError(f"{name} is not valid JSON (nested too deep): check the file.") from None
     except json.JSONDecodeError as e: raise UserError(f"{name} is not valid JSON ({e.msg}, line {e.lineno}): check the file.") from None
     if isinstance(data, dict): data = next((v for v in data.values() if isinstance(v, list)), None)
     if not isinstance(data, list): raise UserError(f"{name} holds no list of posts: give a JSON array of objects with a text field.")
@@ -177,6 +184,7 @@ def read_lines(f, name:str)->list[Post]:
     posts = []
     for i, line in enumerate(f, 1):
         if len(line) > MAX_POST_CHARS: raise UserError(f"{name}, line {i}, is {len(line):,} characters long: it is not a post. Check the file.")
+        if '\x00' in line: raise UserError(f"{name}, line {i}, holds binary data (NUL bytes): it is not text. Check the file.")
         if (t := line.strip()): posts.append(Post(t, t.startswith('RT @')))
         if len(posts) > MAX_POSTS: raise _too_many(name)
     return posts
@@ -289,8 +297,9 @@ def iter_ytd(f, # A binary stream of an archive `.js` file
             pos, started = j + 1, True; continue
         if buf[pos] == ']': return
         try: obj, end = dj.raw_decode(buf, pos)
+        except RecursionError: raise bad('holds malformed JSON (nested too deep)') from None
         except json.JSONDecodeError as e:
-            if eof: raise bad(f'holds malformed JSON ({e.msg})') from None
+            if eof or len(buf) - pos > (8 << 20) + chunk: raise bad(f'holds malformed JSON ({e.msg})') from None # no tweet is 8 MiB long
             more(); continue
         pos = end
         yield obj
@@ -310,7 +319,8 @@ def _part_key(name:str):
 def _first(af:ArchiveFiles, pattern:str, key:str)->dict:
     "The first item of a small archive file (account.js, profile.js), unwrapped"
     items = [o for n in af.find(pattern) for o in parse_ytd(af.read(n), n)]
-    return (items[0].get(key, items[0]) if items and isinstance(items[0], dict) else {}) or {}
+    v = items[0].get(key, items[0]) if items and isinstance(items[0], dict) else {}
+    return v if isinstance(v, dict) else {}
 
 def archive_owner(path:str|Path)->tuple[str, str]:
     "The handle and display name of an archive's owner, from `account.js` (cheap: no tweets are read)"
@@ -321,9 +331,10 @@ def archive_owner(path:str|Path)->tuple[str, str]:
 
 def _tweet_post(o)->Post|None:
     t = o.get('tweet', o) if isinstance(o, dict) else {}
+    if not isinstance(t, dict): return None
     text = t.get('full_text', t.get('text'))
     if not isinstance(text, str): return None
-    return Post(text, text.startswith('RT @') or str(t.get('retweeted', '')).lower() == 'true', str(t.get('id_str', t.get('id', ''))), t.get('created_at', ''))
+    return Post(text, text.startswith('RT @') or str(t.get('retweeted', '')).lower() == 'true', str(t.get('id_str', t.get('id', '')) or ''), str(t.get('created_at') or ''))
 
 def read_archive(path:str|Path # An X archive: the zip, its unpacked folder, its data folder or its tweets.js
                 )->Account:
@@ -338,7 +349,7 @@ def read_archive(path:str|Path # An X archive: the zip, its unpacked folder, its
             except (zipfile.BadZipFile, zlib.error, EOFError) as e: raise af.damaged(n, e) from None
             if len(posts) > MAX_POSTS: raise _too_many(af.path.name)
         acc, prof = _first(af, _ACCOUNT_FILE, 'account'), _first(af, _PROFILE_FILE, 'profile')
-        handle = acc.get('username') or af.path.stem
+        handle = str(acc.get('username') or af.path.stem)
         return Account(handle, 'archive', posts, acc.get('accountDisplayName') or handle, prof.get('avatarMediaUrl') or '')
 
 # %% ../nbs/01_files.ipynb #f93dd692

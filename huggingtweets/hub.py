@@ -86,7 +86,7 @@ def upload(folder:str|Path, # A model folder, its card and record written
     repo, token = push.repo_id, push.token
     url = _hub_call(lambda: push.api.create_repo(repo, private=push.private, exist_ok=True, repo_type='model'), repo, token)
     _hub_call(lambda: push.api.upload_folder(folder_path=Path(folder), repo_id=repo, repo_type='model', commit_message=commit_message,
-                                             ignore_patterns=LOCAL_ONLY), repo, token)
+                                             ignore_patterns=list(LOCAL_ONLY)), repo, token) # a copy: huggingface_hub adds its own patterns to the list
     return str(url)
 
 def upload_dataset(splits, # A `datasets.DatasetDict`: the dataset's `splits`

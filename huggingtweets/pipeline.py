@@ -135,7 +135,7 @@ def publish(folder:str|Path, # A model folder
     "Push the model in `folder` to the Hub with its record and card brought up to date; its URL"
     folder = Path(folder)
     if not (folder/'config.json').exists(): raise UserError(f"{str(folder)!r} is not a model folder (no config.json): train a model first (`huggingtweets train`).")
-    if record is None and not (folder/RECORD).exists(): return upload(folder, push if push.repo_id and '/' in push.repo_id and push.api else _resolved(push, folder.name), commit_message)
+    if record is None and not (folder/RECORD).exists(): return upload(folder, _resolved(push, folder.name), commit_message)
     record = record or ModelRecord.load(folder)
     repo = _resolved(push, record.name).repo_id
     if push.dataset:
@@ -152,7 +152,8 @@ def publish(folder:str|Path, # A model folder
         raise
 
 def _resolved(push:PushTo, name:str)->PushTo:
-    if not push.repo_id or '/' not in push.repo_id or push.api is None or push.token is None: push.resolve(name)
+    "`push`, its token checked and its repository id settled and validated (cheap for a full id: no request)"
+    push.resolve(name)
     return push
 
 # %% ../nbs/16_pipeline.ipynb #f8c554f0

@@ -82,7 +82,7 @@ def versions()->dict:
 # %% ../nbs/14_track.ipynb #e366bbbd
 def _settings():
     import wandb
-    return wandb.Settings(silent=True, console='off', x_disable_meta=True, disable_git=True, disable_code=True, save_code=False, program='huggingtweets')
+    return wandb.Settings(silent=True, console='off', x_disable_meta=True, disable_git=True, disable_code=True, save_code=False, program='huggingtweets', host='')
 
 def _where(run, job_type):
     if run.offline: return f"W&B: the {job_type} run is saved offline in {Path(run.dir).parent}; upload it with: wandb sync {Path(run.dir).parent}"

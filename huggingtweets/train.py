@@ -268,7 +268,7 @@ def _trainer_loop(model, train, cfg, device, prec, callbacks, progress):
     from transformers import Trainer, TrainingArguments, PrinterCallback
     with tempfile.TemporaryDirectory() as scratch: # Trainer wants a folder; it saves nothing there
         args = TrainingArguments(output_dir=scratch, num_train_epochs=cfg.epochs, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
-            fsdp=cfg.fsdp, ddp_find_unused_parameters=False if cfg.lora else None,
+            fsdp=cfg.fsdp, ddp_find_unused_parameters=False, # every weight that trains is used in every step
             learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler, warmup_steps=cfg.warmup_steps, seed=cfg.seed, data_seed=cfg.seed,
             bf16=prec == 'bf16', fp16=prec == 'fp16', use_cpu=device == 'cpu', optim='adamw_torch_fused' if device == 'cuda' else 'adamw_torch',
             logging_steps=max(1, (cfg.max_steps if cfg.max_steps > 0 else math.ceil(len(train) / cfg.batch_size * cfg.epochs)) // 20), save_strategy='no', eval_strategy='no', report_to='none',
