@@ -2,6 +2,7 @@
 import json, shutil
 from pathlib import Path
 import pytest
+from util import wandb_env
 from huggingface_hub import ModelCard
 from huggingtweets.core import Account, Post, UserError
 from huggingtweets.clean import curate
@@ -52,14 +53,7 @@ def _dataset():
         return make_dataset([curate(Account('jack', 'x', posts, 'Jack'))], epochs=2, seed=0)
 
 
-def _wandb_env(mp, tmp):
-    "W&B's own folders in `tmp`, no login, no mode from outside"
-    for k in ('WANDB_API_KEY', 'WANDB_MODE', 'WANDB_DISABLED', 'WANDB_BASE_URL', 'WANDB_IDENTITY_TOKEN_FILE', 'WANDB_DIR'):
-        mp.delenv(k, raising=False)
-    for k, d in dict(WANDB_DATA_DIR='wb-data', WANDB_CACHE_DIR='wb-cache', WANDB_CONFIG_DIR='wb-config', WANDB_ARTIFACT_DIR='wb-artifacts').items():
-        mp.setenv(k, str(tmp/d))
-    mp.setenv('HOME', str(tmp/'home'))
-    mp.setenv('NETRC', str(tmp/'home'/'.netrc'))
+_wandb_env = wandb_env
 
 
 @pytest.fixture(scope='module')

@@ -3,6 +3,7 @@ import base64, getpass, json, shutil, socket, subprocess, time
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 import pytest
+from util import wandb_env
 import fastcore.test as fct
 from huggingtweets import track
 from huggingtweets.core import Account, Post, UserError, mask_secrets
@@ -21,14 +22,7 @@ FAKE_USER = 'ht_fake_user_917'  # USER and LOGNAME during the flow: found in a f
 PREDS = ['My dream is robots', 'My dream is #AI']
 
 
-def _wandb_env(mp, tmp):
-    "W&B's own folders in `tmp`, no login, no mode from outside"
-    for k in ('WANDB_API_KEY', 'WANDB_MODE', 'WANDB_DISABLED', 'WANDB_BASE_URL', 'WANDB_IDENTITY_TOKEN_FILE', 'WANDB_DIR'):
-        mp.delenv(k, raising=False)
-    for k, d in dict(WANDB_DATA_DIR='wb-data', WANDB_CACHE_DIR='wb-cache', WANDB_CONFIG_DIR='wb-config', WANDB_ARTIFACT_DIR='wb-artifacts').items():
-        mp.setenv(k, str(tmp/d))
-    mp.setenv('HOME', str(tmp/'home'))
-    mp.setenv('NETRC', str(tmp/'home'/'.netrc'))
+_wandb_env = wandb_env
 
 
 def _cache(tmp):

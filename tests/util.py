@@ -49,3 +49,13 @@ def sample_tweets(n, handle='jack'):
         elif i % 10 == 7: t += ' https://t.co/abc' + str(i)
         out.append(t)
     return out
+
+
+def wandb_env(mp, tmp):
+    "W&B's own folders in `tmp`, no login, no mode from outside (`mp`: a pytest MonkeyPatch)"
+    for k in ('WANDB_API_KEY', 'WANDB_MODE', 'WANDB_DISABLED', 'WANDB_BASE_URL', 'WANDB_IDENTITY_TOKEN_FILE', 'WANDB_DIR'):
+        mp.delenv(k, raising=False)
+    for k, d in dict(WANDB_DATA_DIR='wb-data', WANDB_CACHE_DIR='wb-cache', WANDB_CONFIG_DIR='wb-config', WANDB_ARTIFACT_DIR='wb-artifacts').items():
+        mp.setenv(k, str(tmp/d))
+    mp.setenv('HOME', str(tmp/'home'))
+    mp.setenv('NETRC', str(tmp/'home'/'.netrc'))
