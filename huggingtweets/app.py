@@ -473,7 +473,7 @@ def train_config(self:App)->TrainConfig:
 def train(self:App, _=None):
     "Step 2: fine-tune on the dataset, with a progress bar and the loss curve; show the validation loss and the links"
     ok = self._train()
-    if not ok and self.state.run is None: self.progress.bar_style = 'danger'
+    if not ok and self.state.run is None and self.state.busy is None: self.progress.bar_style = 'danger' # failed, not refused while another step ran
     return ok
 
 @patch

@@ -29,7 +29,7 @@ def make_tiny_model(out:str|Path, # Folder to save the model and tokenizer in
     texts = texts or ['My dream is to build a bot that writes like my friends.', 'The quick brown fox jumps over the lazy dog!',
                       'Hello world, this is a tweet about machine learning & #AI with @friends.']
     bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=1, special_tokens=[EOT])
+    bpe.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=1, special_tokens=[EOT], show_progress=False)
     tok = GPT2TokenizerFast(tokenizer_object=bpe._tokenizer, bos_token=EOT, eos_token=EOT, unk_token=EOT)
     torch.manual_seed(seed)
     cfg = GPT2Config(vocab_size=len(tok), n_positions=n_positions, n_embd=n_embd, n_layer=n_layer, n_head=n_head,

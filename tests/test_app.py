@@ -1,26 +1,42 @@
 "The demo app, headless: its widgets set and its buttons clicked as a person would, on X archives in the real format and a tiny GPT-2."
-import json, re
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 import pytest
 import fastcore.test as fct
 from PIL import Image
 from util import make_archive, sample_tweets, shared
+from util import readable_tiny_model
 import ipywidgets as W
 import huggingtweets.app as app_mod
 import huggingtweets.clean as clean_mod
-from huggingtweets.app import App, AppConfig, CARD_SIZE
-from huggingtweets.train import make_tiny_model
+import huggingtweets.generate as generate_mod
+import huggingtweets.memorize as memorize_mod
+import huggingtweets.train as train_mod
+from huggingtweets.app import App, AppConfig
+from huggingtweets.dataset import AccountInfo, PostsDataset
+from huggingtweets.demo import example_spec
+from huggingtweets.hub import LOCAL_ONLY
+from huggingtweets.memorize import Prediction
+from huggingtweets.tweetcard import CARD_SIZE
 
 HOSTILE = 'Watch this <script>alert("x")</script> & <b>bold</b> move today'
 
 @pytest.fixture(scope='module')
-def tiny(tmp_path_factory): return make_tiny_model(tmp_path_factory.mktemp('tiny')/'tiny-gpt2')
+def tiny(tmp_path_factory):
+    "A tiny random GPT-2 whose tokenizer knows only printable ASCII: its predictions decode cleanly"
+    return readable_tiny_model(tmp_path_factory.mktemp('tiny')/'tiny-gpt2', [HOSTILE] + sample_tweets(300))
 
 @pytest.fixture(scope='module')
 def archive(tmp_path_factory):
     "An X archive zip of 301 varied tweets (about 18,000 kept characters), the first one full of markup"
     return make_archive(tmp_path_factory.mktemp('archives')/'jack.zip', [HOSTILE] + sample_tweets(300))
+
+@pytest.fixture
+def no_reload(monkeypatch):
+    "Loading a model from its folder fails: predictions must use the one in memory (`RunResult.model`)"
+    def refuse(*a, **kw): raise AssertionError(f'load_model{a} was called')
+    monkeypatch.setattr(generate_mod, 'load_model', refuse)
 
 def make_app(tmp, tiny, **kw):
     cfg = dict(data_dir=str(tmp/'data'), models_dir=str(tmp/'models'), base_model=str(tiny), block_size=64, max_steps=10,
@@ -29,51 +45,75 @@ def make_app(tmp, tiny, **kw):
 
 def buttons(app): return dict(download=app.download_button.disabled, train=app.train_button.disabled, predict=app.predict_button.disabled)
 
-def spy(monkeypatch, app, name, result=None):
-    "Wrap `huggingtweets.app.<name>` to record which buttons were disabled while it ran"
-    seen, real = [], getattr(app_mod, name)
+def spy(monkeypatch, app, mod, name, result=None):
+    "Wrap `mod.<name>` to record which buttons were disabled while it ran, and whether a step could start meanwhile"
+    seen, real = [], getattr(mod, name)
     def wrapper(*a, **kw):
-        seen.append(buttons(app) | dict(cards=[b.disabled for b in app.card_buttons]))
-        return real(*a, **kw) if result is None else result
-    monkeypatch.setattr(app_mod, name, wrapper)
+        seen.append(buttons(app) | dict(cards=[b.disabled for b in app.card_buttons], example=app.example_button.disabled,
+                                        again=[app.download(), app.train(), app.predict()], kw=kw))
+        return real(*a, **kw) if result is None else result(*a, **kw)
+    monkeypatch.setattr(mod, name, wrapper)
     return seen
 
 def shares(app):
     "The share cells of the predictions table (columns: #, prediction, share, card)"
     return [c.value for c in app.table.children[4:][2::4]]
 
-def test_three_steps(tmp_path, tiny, archive, monkeypatch):
+def preds_html(app):
+    "The prediction cells of the table"
+    return [c.value for c in app.table.children[4:][1::4]]
+
+def test_three_steps(tmp_path, tiny, archive, monkeypatch, no_reload):
     app = make_app(tmp_path, tiny)
     fct.test_eq(buttons(app), dict(download=False, train=True, predict=True))
-    fetching, training = spy(monkeypatch, app, 'prepare_all'), spy(monkeypatch, app, 'train_and_publish')
+    assert app.no_copies.value # on by default
+    fetching, training = spy(monkeypatch, app, app_mod, 'prepare_all'), spy(monkeypatch, app, app_mod, 'train_and_publish')
     # Step 1
     app.boxes[0].value = f'archive:{archive}'
     app.download_button.click()
     assert 'Dataset ready: ' in app.msg1.value and 'ht-warn' in app.msg1.value, app.msg1.value # under 40,000 characters: a warning
+    assert 'was not trained on' not in app.msg1.value # English posts, and a local base of unknown languages: no language warning
     st = app.state.curated[0].stats
     fct.test_eq((st.downloaded, st.retweets, st.kept), (301, 30, 241))
     for label, n in [('Tweets downloaded', 301), ('Retweets', 30), ('Short tweets', 30), ('Tweets kept', 241)]:
         assert f'<tr><td>{label}</td><td>{n}</td></tr>' in app.out1.value
+    assert '<tr><td>Languages</td><td>en 100%</td></tr>' in app.out1.value, app.out1.value
     assert '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;' in app.out1.value # a sample, escaped
     assert '<script>' not in app.out1.value and '<b>bold' not in app.out1.value
+    acc = app.state.dataset.info.accounts
+    assert isinstance(app.state.dataset, PostsDataset) and isinstance(acc[0], AccountInfo)
+    fct.test_eq((len(acc), acc[0].handle, acc[0].stats.kept, app.state.dataset.name), (1, 'jack', 241, 'jack'))
     fct.test_eq(buttons(app), dict(download=False, train=False, predict=True))
-    # Step 2
+    # Step 2: the bar, the label (speed and time left) and the loss curve follow the steps
+    labels = []
+    app.progress_label.observe(lambda ch: labels.append(ch['new']), 'value')
     app.train_button.click()
     fct.test_eq((app.progress.value, app.progress.max, app.progress.bar_style), (10, 10, 'success'))
+    assert any('tokens/s' in l and 'left' in l and 'step 10 of 10' in l for l in labels), labels
+    assert app.curve.value.startswith('<svg class="ht-curve"') and '<polyline points=' in app.curve.value, app.curve.value
     vl = float(re.search(r'Validation loss: ([\d.]+)', app.out2.value).group(1))
     fct.test_close(vl, app.state.run.train.valid_loss, eps=1e-3)
     assert 'The neural network is trained' in app.msg2.value
+    assert app.state.run.model is not None # the model stays in memory for step 3
+    fct.test_eq(training[0]['kw']['no_copies'], True)
     fct.test_eq(buttons(app), dict(download=False, train=False, predict=False))
     # Step 3: the round made at the end of training, then a new one
     app.predict_button.click()
+    assert 'ht-error' not in app.msg3.value, app.msg3.value
     fct.test_eq(app.state.predictions, app.state.run.predictions)
     fct.test_eq((len(app.state.predictions), len(app.card_buttons), len(app.table.children)), (10, 10, 4 + 10 * 4))
+    assert all(p.startswith('My dream is') and '\ufffd' not in p for p in app.state.predictions), app.state.predictions
     for s in shares(app):
         assert 'href="https://twitter.com/intent/tweet?text=I+love+this+tweet+from+my+AI+bot+of+%40jack+with+%23huggingtweets%3A%0AMy+dream+is' in s
         assert 'href="https://bsky.app/intent/compose?text=I%20love%20this%20tweet%20from%20my%20AI%20bot%20of%20%40jack' in s
-    generating = spy(monkeypatch, app, 'generate', result=['My dream is <img src=x onerror=alert(1)> & more'] * 10)
+    app.predict_button.click() # a new round from the model in memory (`no_reload` fails any load)
+    assert 'ht-error' not in app.msg3.value, app.msg3.value
+    fct.test_eq(len(app.state.predictions), 10)
+    hostile = 'My dream is <img src=x onerror=alert(1)> & more'
+    generating = spy(monkeypatch, app, memorize_mod, 'generate_new', result=lambda model, prompt, n, *a, **kw: [Prediction(hostile)] * n)
     app.prompt.value = 'My dream is'
     app.predict_button.click()
+    assert generating[0]['kw']['max_rounds'] > 0 # "No copies" on: copies are written again
     table = ''.join(c.value for c in app.table.children if hasattr(c, 'value'))
     assert table.count('My dream is &lt;img src=x onerror=alert(1)&gt; &amp; more') == 10 and '<img' not in table
     assert '%3Cimg+src%3Dx+onerror%3Dalert%281%29%3E+%26+more' in shares(app)[0] # in the share link, URL-encoded
@@ -90,14 +130,74 @@ def test_three_steps(tmp_path, tiny, archive, monkeypatch):
     fct.test_eq(Image.open(tmp_path/'models'/'jack'/'predictions'/'1.png').convert('RGB').getpixel((5, 5)), (21, 32, 43))
     app.thumb_button.click()
     fct.test_eq((tmp_path/'models'/'jack'/'thumbnail.png').read_bytes(), (tmp_path/'models'/'jack'/'predictions'/'1.png').read_bytes())
-    assert 'on the Hub' in app.card_msg.value
-    # Every library call ran with every button off; all are on again at the end
+    assert 'on the Hub' in app.card_msg.value and 'ht-ok' in app.card_msg.value, app.card_msg.value
+    # Every library call ran with every button off, and no step could start meanwhile; all are on again at the end
     fct.test_eq(len(fetching) + len(training) + len(generating), 3)
-    for s in fetching + training + generating: assert s['download'] and s['train'] and s['predict'] and all(s['cards']), s
+    for s in fetching + training + generating:
+        assert s['download'] and s['train'] and s['predict'] and s['example'] and all(s['cards']), s
+        fct.test_eq(s['again'], [False, False, False])
     fct.test_eq(buttons(app), dict(download=False, train=False, predict=False))
     assert not any(b.disabled for b in app.card_buttons)
 
-def test_real_archive(tmp_path, tiny):
+def test_copies_marked(tmp_path, tiny, archive, monkeypatch, no_reload):
+    "A prediction that still copies a training post after the resamplings is marked in its row, escaped; unticking 'No copies' resamples none"
+    app = make_app(tmp_path, tiny, max_steps=2, n=3, spec=f'archive:{archive}')
+    app.download_button.click()
+    app.train_button.click()
+    assert 'The neural network is trained' in app.msg2.value, app.msg2.value
+    calls = []
+    def fake(model, prompt, n, train, *a, **kw):
+        calls.append(dict(model=model, train=train, **kw))
+        return [Prediction(f'{prompt} new'), Prediction(f'{prompt} {HOSTILE}', copy_of=HOSTILE), Prediction(f'{prompt} fine')][:n]
+    monkeypatch.setattr(memorize_mod, 'generate_new', fake)
+    app.prompt.value = 'Watch this'
+    app.predict_button.click()
+    assert calls[0]['model'] is app.state.run.model and calls[0]['max_rounds'] > 0
+    assert HOSTILE in calls[0]['train'].texts # the training posts, to tell copies
+    cells = preds_html(app)
+    fct.test_eq(['Copies a training post' in c for c in cells], [False, True, False])
+    assert 'Copies a training post: Watch this &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt; move today' in cells[1], cells[1]
+    assert '<script>' not in ''.join(cells)
+    assert '1 of them copy a training post' in app.msg3.value and 'ht-warn' in app.msg3.value, app.msg3.value
+    fct.test_eq(app.state.copies, [None, HOSTILE, None])
+    app.no_copies.value = False
+    app.predict_button.click()
+    fct.test_eq(calls[1]['max_rounds'], 0)
+
+def test_example_account(tmp_path, tiny):
+    "The example button fills the first box; the first click of Download works on it"
+    app = make_app(tmp_path, tiny)
+    app.example_button.click()
+    fct.test_eq(app.boxes[0].value, example_spec())
+    assert '@wrencrumb' in app.msg1.value
+    app.download_button.click()
+    assert 'Dataset ready: ' in app.msg1.value and '@wrencrumb' in app.msg1.value, app.msg1.value
+    assert '<tr><td>Tweets downloaded</td><td>' in app.out1.value and '@wrencrumb' in app.out1.value
+    fct.test_eq([a.handle for a in app.state.dataset.info.accounts], ['wrencrumb'])
+    fct.test_eq(buttons(app), dict(download=False, train=False, predict=True))
+
+JA_TOPICS = ['コーヒー', '猫', '天気', '音楽', '読書', '料理', '散歩', '映画']
+
+def test_language_warning(tmp_path, tiny, monkeypatch):
+    "Japanese posts: no warning for a local base of unknown languages; one for gpt2, told from its name without loading it"
+    posts = [f'今日は{JA_TOPICS[i % 8]}について考えています。{i}日目の記録です。明日もまた{JA_TOPICS[(i + 3) % 8]}の話を書きます。' for i in range(250)]
+    f = tmp_path/'yuki.txt'
+    f.write_text('\n'.join(posts), encoding='utf-8')
+    assert len(''.join(posts)) > 6000
+    def refuse(*a, **kw): raise AssertionError('a model was loaded')
+    monkeypatch.setattr(train_mod, 'load_base', refuse)
+    monkeypatch.setattr(generate_mod, 'load_model', refuse)
+    app = make_app(tmp_path, tiny, spec=f'file:{f}')
+    app.download_button.click()
+    assert 'Dataset ready' in app.msg1.value, app.msg1.value
+    assert '<tr><td>Languages</td><td>ja 100%</td></tr>' in app.out1.value, app.out1.value
+    assert 'was not trained on' not in app.msg1.value, app.msg1.value
+    app.base_model.value = 'gpt2'
+    app.download_button.click()
+    assert 'Dataset ready' in app.msg1.value and 'ht-error' not in app.msg1.value, app.msg1.value
+    assert re.search(r'<div class="ht-msg ht-warn">Most posts are in Japanese \(100%\), which gpt2 was not trained on', app.msg1.value), app.msg1.value
+
+def test_real_archive(tmp_path, tiny, no_reload):
     "A real X archive (2022), where ../shared has one: the original's counts, then a short training and predictions"
     app = make_app(tmp_path, tiny, max_steps=3)
     app.boxes[0].value = f"archive:{shared('data', 'archives', 'andreruffert_2022-11')}"
@@ -105,17 +205,19 @@ def test_real_archive(tmp_path, tiny):
     assert '<tr><td>Tweets downloaded</td><td>1,986</td></tr>' in app.out1.value and '<tr><td>Retweets</td><td>643</td></tr>' in app.out1.value
     assert 'Dataset ready' in app.msg1.value
     app.train_button.click()
-    assert 'Validation loss: ' in app.out2.value
+    assert 'Validation loss: ' in app.out2.value, app.msg2.value
+    app.prompt.value = 'Today' # a new round, not the one made at the end of training
     app.predict_button.click()
     fct.test_eq(len(app.state.predictions), 10)
+    assert all(p.startswith('Today') for p in app.state.predictions), app.msg3.value
 
 def test_errors_stay_in_their_panel(tmp_path, tiny, monkeypatch):
     app = make_app(tmp_path, tiny)
     app.download_button.click() # no account
-    assert app.msg1.value.startswith('<div class="ht-msg ht-error">Enter an account in the first box')
+    assert app.msg1.value.startswith('<div class="ht-msg ht-error">Enter an account in the first box'), app.msg1.value
     app.boxes[0].value = 'nosuch:thing'
     app.download_button.click()
-    assert app.msg1.value.startswith('<div class="ht-msg ht-error">Unknown source &#x27;nosuch&#x27;')
+    assert app.msg1.value.startswith('<div class="ht-msg ht-error">Unknown source &#x27;nosuch&#x27;'), app.msg1.value
     assert 'Traceback' not in app.msg1.value and '<details>' not in app.msg1.value
     app.boxes[0].value = f'archive:{tmp_path}/missing.zip'
     app.download_button.click()
@@ -128,13 +230,24 @@ def test_errors_stay_in_their_panel(tmp_path, tiny, monkeypatch):
     assert err.startswith('<div class="ht-msg ht-error">Something went wrong: RuntimeError: disk on fire<details><summary>Details</summary>'), err
     assert 'Traceback (most recent call last)' in err.split('<details>')[1] # folded away
     fct.test_eq(buttons(app), dict(download=False, train=True, predict=True))
+    fct.test_eq(app.state.busy, None)
+
+def test_train_error_in_its_panel(tmp_path, tiny, archive):
+    "A base model that can't be had: the sentence in step 2's panel, the bar red, the buttons back"
+    app = make_app(tmp_path, tiny, spec=f'archive:{archive}')
+    app.download_button.click()
+    app.base_model.value = str(tmp_path/'no-such-model')
+    app.train_button.click()
+    assert app.msg2.value.startswith('<div class="ht-msg ht-error">No model folder at'), app.msg2.value
+    fct.test_eq((app.progress.bar_style, app.state.run), ('danger', None))
+    fct.test_eq(buttons(app), dict(download=False, train=False, predict=True))
 
 def test_too_little_data(tmp_path, tiny):
     small = make_archive(tmp_path/'small.zip', sample_tweets(40), handle='tiny_voice', name='Tiny <Voice>')
     app = make_app(tmp_path, tiny)
     app.boxes[0].value = f'archive:{small}'
     app.download_button.click()
-    assert app.msg1.value.startswith('<div class="ht-msg ht-error">@tiny_voice has only ') and 'at least 6,000 are needed' in app.msg1.value
+    assert app.msg1.value.startswith('<div class="ht-msg ht-error">@tiny_voice has only ') and 'at least 6,000 are needed' in app.msg1.value, app.msg1.value
     assert '<tr><td>Tweets downloaded</td><td>40</td></tr>' in app.out1.value and 'Tiny &lt;Voice&gt;' in app.out1.value # the table stays
     fct.test_eq(buttons(app), dict(download=False, train=True, predict=True))
 
@@ -182,9 +295,10 @@ def test_cyborg_pushed_with_thumbnail(tmp_path, tiny, archive, monkeypatch):
     monkeypatch.setattr(clean_mod, 'prepare', prepare)
     app.download_button.click()
     assert 'Dataset ready: 481 posts of @jack &amp; @jill' in app.msg1.value, app.msg1.value
-    fct.test_eq([s for s, *_ in seen], [f'archive:{archive}', f'archive:{jill}']) # the repeat is dropped
+    fct.test_eq([s.value for s, *_ in seen], [str(archive), str(jill)]) # the repeat is dropped
     assert f'Downloading archive:{archive} (1 of 2)' in seen[0][1] and seen[0][2] == ''
     assert f'Downloading archive:{jill} (2 of 2)' in seen[1][1] and '@jack' in seen[1][2] and '@jill' not in seen[1][2] # the first table shows
+    fct.test_eq([a.handle for a in app.state.dataset.info.accounts], ['jack', 'jill'])
     app.train_button.click()
     assert '<a href="https://huggingface.co/me/jack-jill" target="_blank" rel="noopener">me/jack-jill</a> on the Hub' in app.out2.value, app.msg2.value
     app.predict_button.click()
@@ -194,12 +308,14 @@ def test_cyborg_pushed_with_thumbnail(tmp_path, tiny, archive, monkeypatch):
     app.card_buttons[0].click()
     n = len(hub.calls)
     app.thumb_button.click()
-    # pushed again by `hub.push`: the card, rewritten, links the thumbnail; the drawn cards stay local
-    fct.test_eq(hub.calls[n:], [('create_repo', 'me/jack-jill'), ('upload_folder', 'me/jack-jill', ['predictions/*', '.*'], 'Set the thumbnail')])
+    # pushed again by `pipeline.publish`: the card, rewritten, links the thumbnail; the drawn cards stay local
+    fct.test_eq(hub.calls[n:], [('create_repo', 'me/jack-jill'), ('upload_folder', 'me/jack-jill', LOCAL_ONLY, 'Set the thumbnail')])
+    assert 'predictions/*' in LOCAL_ONLY
     assert 'thumbnail: https://huggingface.co/me/jack-jill/resolve/main/thumbnail.png' in hub.readme
     assert 'https://huggingface.co/me/jack-jill' in hub.readme
     assert 'now shows this prediction' in app.card_msg.value
-    # a Hub failure is the library's sentence; a programming error is shown as one, with its traceback folded away
+    # a Hub failure is the library's sentence, and the card on disk is left as it was; a programming error is shown as one, its traceback folded away
+    readme = (app.state.run.folder/'README.md').read_text()
     import httpx2
     from huggingface_hub.utils import hf_raise_for_status
     try: hf_raise_for_status(httpx2.Response(503, request=httpx2.Request('POST', 'https://huggingface.co/api/x'), json={'error': 'busy'}))
@@ -207,6 +323,7 @@ def test_cyborg_pushed_with_thumbnail(tmp_path, tiny, archive, monkeypatch):
     app.thumb_button.click()
     assert app.card_msg.value.startswith('<div class="ht-msg ht-error">The Hugging Face Hub answered HTTP 503 while pushing to me/jack-jill'), app.card_msg.value
     assert 'Traceback' not in app.card_msg.value
+    fct.test_eq((app.state.run.folder/'README.md').read_text(), readme)
     hub.fail = TypeError('a bug')
     app.thumb_button.click()
     assert app.card_msg.value.startswith('<div class="ht-msg ht-error">Something went wrong: TypeError: a bug<details>'), app.card_msg.value
@@ -230,7 +347,8 @@ def test_token_never_shown(tmp_path, tiny, archive, monkeypatch):
     hub.fail = RuntimeError(f'refused {SECRET}') # an error that quotes it
     app.thumb_button.click()
     assert app.card_msg.value.startswith('<div class="ht-msg ht-error">Something went wrong: RuntimeError: refused ***<details>'), app.card_msg.value
-    for shown in [repr(app.state), repr(app.state.run), *texts(app)]: assert SECRET not in shown
+    for shown in [repr(app.state), repr(app.state.run), app.state.log, *texts(app)]: assert SECRET not in shown
+    assert SECRET not in (app.state.run.folder/'README.md').read_text() + (app.state.run.folder/'huggingtweets.json').read_text()
 
 def test_offline_runs_where_wandb_put_them(tmp_path, tiny, archive, monkeypatch):
     "Offline, the result names the run folders W&B wrote, under WANDB_DIR, and the `wandb sync` command that uploads them"
@@ -243,6 +361,7 @@ def test_offline_runs_where_wandb_put_them(tmp_path, tiny, archive, monkeypatch)
     app.train_button.click()
     runs = sorted((tmp_path/'elsewhere'/'wandb').glob('offline-run-*'))
     fct.test_eq(len(runs), 2) # preprocess and train
+    fct.test_eq(sorted(app.state.run.wandb_dirs), runs)
     m = re.search(r'offline in (.+?): upload them with <code>wandb sync (.+?)</code>', app.out2.value)
     assert m, app.out2.value
     fct.test_eq((m.group(1), set(m.group(2).split())), (str(tmp_path/'elsewhere'/'wandb'), {str(r) for r in runs}))

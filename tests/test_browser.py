@@ -1,10 +1,11 @@
 """The demo in a real browser: Voila serves huggingtweets-demo.ipynb on 127.0.0.1, headless Chromium (Debian's, driven by Playwright)
-types an archive spec and clicks through the three steps; a screenshot of each lands in test-output/ (git-ignored)."""
-import os, shutil, signal, socket, subprocess, sys, time, urllib.request
+picks the example account and clicks through the three steps; a screenshot of each lands in test-output/ (git-ignored)."""
+import os, re, signal, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
-from util import ROOT, make_archive, sample_tweets
+from util import ROOT
 from test_demo import DEMO, demo_env
+from util import readable_tiny_model
 
 CHROMIUM = os.environ.get('HUGGINGTWEETS_CHROMIUM', '/usr/bin/chromium')
 FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -36,9 +37,9 @@ def voila(tmp_path):
     if _missing('playwright'): pytest.skip('playwright (the Python package) is not installed')
     if _missing('voila'): pytest.skip('voila is not installed')
     if not Path(CHROMIUM).exists(): pytest.skip(f'no Chromium at {CHROMIUM}: apt-get install -y chromium')
-    from huggingtweets.train import make_tiny_model
-    tiny = make_tiny_model(tmp_path/'tiny-gpt2')
-    archive = make_archive(tmp_path/'jack.zip', sample_tweets(300))
+    from huggingtweets.demo import EXAMPLE
+    from huggingtweets.files import read_archive
+    tiny = readable_tiny_model(tmp_path/'tiny-gpt2', [p.text for p in read_archive(EXAMPLE).posts], post_end=1.5) # its words, a line or two: readable screenshots
     port, log = _free_port(), tmp_path/'voila.log'
     env = os.environ | demo_env(tmp_path, tiny)
     env.pop('HUGGINGTWEETS_SPEC', None); env.pop('HUGGINGTWEETS_AUTORUN', None) # the browser types and clicks
@@ -48,7 +49,7 @@ def voila(tmp_path):
     try:
         url = f'http://127.0.0.1:{port}/'
         _wait_http(url, proc, log)
-        yield dict(url=url, archive=archive, log=log, tmp=tmp_path)
+        yield dict(url=url, log=log, tmp=tmp_path)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM) # voila and the kernel it started: its process group
@@ -66,18 +67,24 @@ def test_three_clicks_in_chromium(voila):
             page.goto(voila['url'], timeout=120_000)
             box = page.get_by_placeholder('Account: a handle', exact=False)
             expect(box).to_be_visible(timeout=120_000) # the kernel has run the notebook
-            box.fill(f"archive:{voila['archive']}")
+            page.get_by_role('button', name='Try the example account').click()
+            expect(box).to_have_value(re.compile(r'^archive:.*demo$'))
             page.get_by_role('button', name='Download tweets').click()
             expect(page.get_by_text('Dataset ready')).to_be_visible(timeout=60_000)
+            expect(page.locator('.ht-step1 table.ht-table')).to_contain_text('@wrencrumb')
             page.locator('.ht-step1').screenshot(path=str(SHOTS/'demo-step1-accounts.png'))
 
             page.get_by_role('button', name='Train Neural Network').click()
             expect(page.get_by_text('Validation loss:')).to_be_visible(timeout=120_000)
+            expect(page.locator('svg.ht-curve')).to_be_visible() # the loss curve
+            assert page.locator('svg.ht-curve polyline').count() == 1
             page.locator('.ht-step2').screenshot(path=str(SHOTS/'demo-step2-training.png'))
 
             page.get_by_role('button', name='Run predictions').click()
             preds = page.locator('.ht-predictions .ht-pred')
             expect(preds).to_have_count(10, timeout=60_000)
+            texts = preds.all_inner_texts()
+            assert all(t.startswith('My dream is') and '\ufffd' not in t for t in texts), texts
             page.locator('.ht-predictions button').first.click() # the first prediction as a PNG card
             expect(page.get_by_text('Card 1 saved to')).to_be_visible(timeout=30_000)
             expect(page.get_by_role('button', name='Use as model card thumbnail')).to_be_enabled()
@@ -86,10 +93,10 @@ def test_three_clicks_in_chromium(voila):
 
             links = page.locator('.ht-predictions .ht-share a')
             assert links.count() == 20
-            assert links.nth(0).get_attribute('href').startswith('https://twitter.com/intent/tweet?text=I+love+this+tweet+from+my+AI+bot+of+%40jack')
+            assert links.nth(0).get_attribute('href').startswith('https://twitter.com/intent/tweet?text=I+love+this+tweet+from+my+AI+bot+of+%40wrencrumb')
             assert links.nth(1).get_attribute('href').startswith('https://bsky.app/intent/compose?text=I%20love%20this%20tweet')
             assert page.locator('.jp-OutputArea-output pre, .jp-RenderedText').filter(has_text='Traceback').count() == 0
         finally:
             browser.close()
-    assert (voila['tmp']/'models'/'jack'/'predictions'/'1.png').exists()
+    assert (voila['tmp']/'models'/'wrencrumb'/'predictions'/'1.png').exists()
     print(f'browser flow: {time.time() - t0:.1f} s; screenshots in {SHOTS}')

@@ -1,69 +1,167 @@
-import json, os, subprocess, sys
+"The `huggingtweets` command: in this process through `main`, and as the installed console script where its real output matters."
+import dataclasses, json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 import pytest
+import fastcore.test as fct
+import huggingtweets
 from huggingtweets.cli import main
-from huggingtweets.train import make_tiny_model
+from huggingtweets.train import TrainConfig
 from util import make_archive, sample_tweets, shared
-
+from util import readable_tiny_model
 
 def run(capsys, *args):
     rc = main([str(a) for a in args])
     out, err = capsys.readouterr()
     return rc, out, err
 
+def offline_env(tmp, **kw):
+    "The environment of a command run offline, its W&B files kept in `tmp`"
+    env = {k: v for k, v in os.environ.items() if not k.startswith('WANDB_')}
+    return env | dict(WANDB_MODE='offline', WANDB_SILENT='true', HF_HUB_OFFLINE='1', TOKENIZERS_PARALLELISM='false',
+                      WANDB_DATA_DIR=str(tmp/'wandb-data'), WANDB_CACHE_DIR=str(tmp/'wandb-cache'), WANDB_CONFIG_DIR=str(tmp/'wandb-config')) | kw
+
+PREDICTION = re.compile(r'^\s*\d+\. ', re.M)
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):
-    return make_tiny_model(tmp_path_factory.mktemp('tiny')/'gpt2', texts=sample_tweets(200))
+    return readable_tiny_model(tmp_path_factory.mktemp('tiny')/'gpt2', sample_tweets(200))
 
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, tiny):
+    "A model folder that `huggingtweets train` wrote, its dataset shuffled with `--data-seed 5`"
+    tmp = tmp_path_factory.mktemp('trained')
+    z = make_archive(tmp/'jack.zip', sample_tweets(300))
+    rc = main([str(a) for a in ('train', f'archive:{z}', '--base-model', tiny, '--block-size', 64, '--max-steps', 3, '--wandb', 'disabled',
+                                '--memo-n', 0, '--data-seed', 5, '--data-dir', tmp/'data', '--out', tmp/'model')])
+    assert rc == 0
+    return tmp
 
 def test_fetch_prints_the_table(tmp_path, capsys):
     z = make_archive(tmp_path/'a.zip', sample_tweets(100))
     rc, out, err = run(capsys, 'fetch', f'archive:{z}', '--data-dir', tmp_path/'data')
-    assert rc == 0
-    lines = out.splitlines()
-    assert [l.split()[-1] for l in lines if l.startswith(('Tweets downloaded', 'Retweets', 'Short tweets', 'Tweets kept'))] == ['100', '10', '10', '80']
-    st = json.loads((tmp_path/'data/jack/stats.json').read_text())
-    assert (st['handle'], st['source'], st['kept']) == ('jack', 'archive', 80)
-
-
-def test_real_archive_end_to_end_offline(tmp_path, capsys, tiny, monkeypatch):
-    arch = shared('data', 'archives', 'andreruffert_2022-11')
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv('WANDB_DATA_DIR', str(tmp_path/'wandb-data'))
-    monkeypatch.setenv('WANDB_CACHE_DIR', str(tmp_path/'wandb-cache'))
-    monkeypatch.setenv('WANDB_CONFIG_DIR', str(tmp_path/'wandb-config'))
-    monkeypatch.delenv('WANDB_API_KEY', raising=False)
-    rc, out, err = run(capsys, 'run', f'archive:{arch}', '--base-model', tiny, '--block-size', 64, '--max-steps', 20,
-                       '--wandb', 'offline', '-n', 4, '--data-seed', 1)
     assert rc == 0, err
-    m = tmp_path/'models'/'andreruffert'
-    card = (m/'README.md').read_text()
-    assert "| Tweets downloaded | 1986 |" in card and "| Retweets | 643 |" in card and 'AI BOT' in card
-    assert 'Prompt: My dream is' in out and '4. My dream is' in out
-    assert len(list((tmp_path/'wandb').glob('offline-run-*'))) == 2  # preprocess and train
-    assert json.loads((tmp_path/'data/andreruffert/dataset/dataset.json').read_text())['seed'] == 1
+    lines = out.splitlines()
+    fct.test_eq([l.split()[-1] for l in lines if l.startswith(('Tweets downloaded', 'Retweets', 'Short tweets', 'Tweets kept'))], ['100', '10', '10', '80'])
+    assert any(re.match(r'Languages\s+en 100%$', l) for l in lines), out
+    [stats] = (tmp_path/'data').glob('*/stats.json') # beside the account's cache
+    st = json.loads(stats.read_text())
+    fct.test_eq((st['handle'], st['source'], st['kept']), ('jack', 'archive', 80))
 
+@pytest.mark.parametrize('flag', ['--seed', '--data-seed'])
+def test_dataset_seed(tmp_path, capsys, flag):
+    z = make_archive(tmp_path/'a.zip', sample_tweets(300))
+    rc, out, err = run(capsys, 'dataset', f'archive:{z}', '--data-dir', tmp_path/'data', '--out', tmp_path/'ds', flag, 7)
+    assert rc == 0, err
+    fct.test_eq(json.loads((tmp_path/'ds'/'dataset.json').read_text())['seed'], 7)
+    assert '(seed 7)' in out and str(tmp_path/'ds') in out, out
+
+def test_train_data_seed(trained):
+    "`train --data-seed` shuffles the dataset with that seed and records it, beside the model's own record"
+    fct.test_eq(json.loads((trained/'data'/'jack'/'dataset'/'dataset.json').read_text())['seed'], 5)
+    rec = json.loads((trained/'model'/'huggingtweets.json').read_text())
+    fct.test_eq(rec['dataset']['seed'], 5)
+    assert (trained/'model'/'config.json').exists() and (trained/'model'/'training-posts.txt').exists()
 
 @pytest.mark.parametrize('args, msg', [
     (['fetch', 'myspace:tom'], 'Unknown source'),
     (['fetch', 'archive:/nonexistent/archive.zip'], 'No archive at'),
     (['fetch', 'a1', 'a2', 'a3', 'a4'], 'one to three'),
-    (['generate', '/nonexistent/model'], 'Could not load a model'),
+    (['generate', '/nonexistent/model'], "No model folder at '/nonexistent/model'"),
     (['push', '/nonexistent/model'], 'not a model folder'),
+    (['train', 'archive:/nonexistent/a.zip', '--block-size', '0'], 'block_size must be at least 2'), # settings fail before any fetch
+    (['train', 'archive:/nonexistent/a.zip', '--batch-size', '0'], 'batch_size must be at least 1'),
+    (['train', 'archive:/nonexistent/a.zip', '--learning-rate', 'nan'], 'learning_rate must be a positive number, not nan'),
+    (['run', 'archive:/nonexistent/a.zip', '--max-steps', '0'], 'max_steps must be -1'),
 ])
-def test_errors_are_one_line(capsys, args, msg):
+def test_errors_are_one_line(capsys, monkeypatch, args, msg):
+    from huggingface_hub import constants
+    from transformers import AutoTokenizer, AutoModelForCausalLM # imported beforehand: what is timed is the failure alone
+    monkeypatch.setattr(constants, 'HF_HUB_OFFLINE', False) # as online: a path must not be tried on the Hub
+    t0 = time.perf_counter()
     rc, out, err = run(capsys, *args)
-    assert rc == 1 and msg in err and err.count('\n') == 1 and 'Traceback' not in err
+    secs = time.perf_counter() - t0
+    assert rc == 1 and err.startswith('Error: ') and msg in err and err.count('\n') == 1 and 'Traceback' not in err, err
+    assert secs < 2, f'{secs:.1f} s: it should fail at once (no Hub retries)'
 
+def test_generate_errors(tmp_path, capsys, trained, tiny):
+    rc, out, err = run(capsys, 'generate', tmp_path) # a folder, but no model
+    assert rc == 1 and 'is a folder, but not a model folder' in err and err.count('\n') == 1, err
+    rc, out, err = run(capsys, 'generate', trained/'model', '--max-length', 1)
+    assert rc == 1 and 'max_length 1 leaves no room after the prompt' in err and err.count('\n') == 1, err
+    rc, out, err = run(capsys, 'generate', trained/'model', '-n', -1)
+    assert rc == 1 and 'n must be at least 0' in err and err.count('\n') == 1, err
+    rc, out, err = run(capsys, 'generate', tiny, '--no-copies') # a model, but not trained here
+    assert rc == 1 and 'has no training-posts.txt' in err and err.count('\n') == 1, err
+
+def test_generate(capsys, trained):
+    rc, out, err = run(capsys, 'generate', trained/'model', 'Hello there', '-n', 3, '--seed', 0)
+    assert rc == 0, err
+    fct.test_eq(out.splitlines()[0], 'Prompt: Hello there')
+    fct.test_eq(len(PREDICTION.findall(out)), 3)
+    assert all(l.split('. ', 1)[1].startswith('Hello there') for l in out.splitlines()[1:]), out
+    rc, out, err = run(capsys, 'generate', trained/'model', '-n', 0)
+    assert rc == 0 and not PREDICTION.search(out), out
+
+def test_generate_no_copies(tmp_path, capsys, trained):
+    "`--no-copies` tells copies by the folder's training-posts.txt: what the model writes anyway is resampled, or marked"
+    rc, out, err = run(capsys, 'generate', trained/'model', 'Thinking about', '-n', 6, '--seed', 0)
+    assert rc == 0, err
+    plain = [l.split('. ', 1)[1] for l in out.splitlines()[1:]]
+    fct.test_eq(len(plain), 6)
+    rc, out, err = run(capsys, 'generate', trained/'model', 'Thinking about', '-n', 6, '--seed', 0, '--no-copies')
+    assert rc == 0, err
+    fct.test_eq([l.split('. ', 1)[1] for l in out.splitlines()[1:]], plain) # the same seed; none copies the training posts
+    model = shutil.copytree(trained/'model', tmp_path/'model')
+    (model/'training-posts.txt').write_text(''.join(p + '\n' for p in plain), encoding='utf-8') # now every one of them is a copy
+    rc, out, err = run(capsys, 'generate', model, 'Thinking about', '-n', 6, '--seed', 0, '--no-copies')
+    assert rc == 0, err
+    lines = out.splitlines()[1:]
+    fct.test_eq(len(lines), 6)
+    for l, p in zip(lines, plain): # written again, or marked
+        assert not l.endswith(f'. {p}'), (l, p)
+        assert l.endswith('[copies a training post: could not replace it]') or l.split('. ', 1)[1] != p
+
+def test_every_train_option(capsys):
+    "Each `TrainConfig` field is an option of `train` and `run`"
+    for cmd in ('train', 'run'):
+        with pytest.raises(SystemExit) as e: main([cmd, '--help'])
+        fct.test_eq(e.value.code, 0)
+        out = capsys.readouterr().out
+        for f in dataclasses.fields(TrainConfig): assert f'--{f.name.replace("_", "-")}' in out, (cmd, f.name)
+
+def test_console_script_and_module(tmp_path):
+    r = subprocess.run(['huggingtweets', '--version'], capture_output=True, text=True, cwd=tmp_path)
+    fct.test_eq((r.returncode, r.stdout.strip()), (0, f'huggingtweets {huggingtweets.__version__}'))
+    r = subprocess.run(['huggingtweets', '--help'], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0 and 'fetch' in r.stdout and 'generate' in r.stdout and 'demo' in r.stdout
+    r = subprocess.run([sys.executable, '-m', 'huggingtweets', '--help'], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.startswith('usage: huggingtweets') and 'train' in r.stdout, r.stdout + r.stderr
 
 def test_too_little_data(tmp_path, capsys):
     (tmp_path/'few.txt').write_text('just a few words here\n' * 5)
     rc, out, err = run(capsys, 'dataset', f'file:{tmp_path}/few.txt', '--data-dir', tmp_path/'d', '--out', tmp_path/'ds')
-    assert rc == 1 and '@few has only' in err and 'at least 6,000' in err
+    assert rc == 1 and '@few has only' in err and 'at least 6,000' in err and err.count('\n') == 1, err
     assert not (tmp_path/'ds').exists()
 
+STRAY = re.compile(r'\w+Warning\b|loss_type=None|Traceback|^\[transformers\]|it/s\]|examples/s\]', re.M)
 
-def test_console_script_installed(tmp_path):
-    r = subprocess.run(['huggingtweets', '--help'], capture_output=True, text=True)
-    assert r.returncode == 0 and 'fetch' in r.stdout and 'generate' in r.stdout
+def test_real_archive_end_to_end_offline(tmp_path, tiny):
+    "`huggingtweets run` on a real X archive (2022), as a person runs it: offline, its output piped"
+    arch = shared('data', 'archives', 'andreruffert_2022-11')
+    t0 = time.time()
+    r = subprocess.run(['huggingtweets', 'run', f'archive:{arch}', '--base-model', str(tiny), '--block-size', '64', '--max-steps', '20',
+                        '--wandb', 'offline', '-n', '4', '--data-seed', '1', '--memo-n', '20'],
+                       capture_output=True, text=True, cwd=tmp_path, env=offline_env(tmp_path), timeout=300)
+    out, err = r.stdout, r.stderr
+    assert r.returncode == 0, out + err
+    m = tmp_path/'models'/'andreruffert'
+    card = (m/'README.md').read_text()
+    for row in ('| Tweets downloaded | 1986 |', '| Retweets | 643 |', '| Short tweets | 230 |', '| Tweets kept | 1113 |', 'AI BOT'): assert row in card, row
+    assert 'Prompt: My dream is' in out and '4. My dream is' in out and '5. ' not in out, out
+    assert len(list((tmp_path/'wandb').glob('offline-run-*'))) == 2, out # preprocess and train
+    assert 'W&B runs, offline: ' in out
+    fct.test_eq(json.loads((tmp_path/'data'/'andreruffert'/'dataset'/'dataset.json').read_text())['seed'], 1)
+    assert re.search(r'^Timings: fetch [\d.]+ s, .*\(total [\d.]+ s\)$', out, re.M), out
+    assert re.search(r'^step \d+/20 · loss [\d.]+ · [\d,]+ tokens/s · \d+:\d\d left$', err, re.M), err # progress lines: stderr is not a terminal
+    assert not STRAY.search(out + err), STRAY.search(out + err)
+    print(f'run on a real archive: {time.time() - t0:.1f} s')

@@ -2,6 +2,7 @@
 import json, zipfile
 from pathlib import Path
 import pytest
+from huggingtweets.core import EOT
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent/'shared'
@@ -59,3 +60,29 @@ def wandb_env(mp, tmp):
         mp.setenv(k, str(tmp/d))
     mp.setenv('HOME', str(tmp/'home'))
     mp.setenv('NETRC', str(tmp/'home'/'.netrc'))
+
+
+def readable_tiny_model(out:Path, texts:list[str], vocab_size:int=512, seed:int=0,
+                        post_end:float=3.0, # Added to the end-of-text logit: posts end after 10 to 30 tokens, not at max_length (quick tests)
+                       )->Path:
+    """A tiny random GPT-2 like `train.make_tiny_model`'s, but whose byte-level BPE knows only printable ASCII, merged as in `texts`:
+    with the full byte alphabet a random model samples half characters, shown as '�'; with this one whatever it writes decodes cleanly.
+    And it ends its posts early, as a trained model does, where a random one writes to `max_length`: generating stays quick"""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer, bpe.decoder = pre_tokenizers.ByteLevel(add_prefix_space=False), decoders.ByteLevel()
+    plain = [''.join(map(chr, range(32, 127)))] + [''.join(c for c in t if ' ' <= c <= '~') for t in texts] # every printable ASCII character
+    bpe.train_from_iterator(plain, trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=1, show_progress=False, special_tokens=[EOT], initial_alphabet=[]))
+    tok = GPT2TokenizerFast(tokenizer_object=bpe, bos_token=EOT, eos_token=EOT, unk_token=EOT)
+    torch.manual_seed(seed)
+    cfg = GPT2Config(vocab_size=len(tok), n_positions=256, n_embd=64, n_layer=2, n_head=2, bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id)
+    model = GPT2LMHeadModel(cfg)
+    with torch.no_grad(): # the final norm's first feature is a constant 1 that only the end-of-text token reads: its logit gets `post_end` added
+        model.transformer.ln_f.weight[0], model.transformer.ln_f.bias[0] = 0.0, 1.0
+        model.transformer.wte.weight[:, 0] = 0.0
+        model.transformer.wte.weight[tok.eos_token_id, 0] = post_end
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return Path(out)
