@@ -3,16 +3,19 @@
 The spec names what to run:
 * `recipe`: the original's recipe, `upstream_recipe.py` loaded from where it lies (../shared/bench) and
   run with `argv`, exactly as `python upstream_recipe.py ARGV` runs it;
-* `huggingtweets`: `huggingtweets.train.finetune` on a dataset folder, with its default `TrainConfig`
-  except `base_model`, `device`, `seed` and `max_steps`; optionally a random GPT-2 of a given size is
+* `huggingtweets`: `finetune` on a dataset folder, then `save_model` into an `AtomicDir`, as the pipeline
+  saves; the default `TrainConfig` except `base_model`, `device`, `seed`, `max_steps` and `mask_eot`
+  (True: the recipe's masking of the end-of-text labels); optionally a random GPT-2 of a given size is
   built and saved first, outside the timing (the throughput runs).
 
 Both are timed the same way. Torch, transformers and the Trainer classes are imported, and CUDA is
 initialised, before the clock starts; the clock stops when the model folder is saved. The held-out
-evaluation that both run inside that span is timed apart (its `valid_loss` is wrapped) and taken out:
-`step_seconds` is load the base, tokenize, any compile or capture, train, save. The loop's own time
-(`loop_seconds`) is what the recipe prints and what `finetune` returns. Peak GPU memory is
-`torch.cuda.max_memory_allocated()` over the step. The result is written as JSON to `spec['result']`.
+evaluations that both run inside that span (the recipe's `valid_loss`; `finetune`'s `evaluate`, of the
+base and of the tuned model) are timed apart and taken out: `step_seconds` is load the base, tokenize,
+any compile or capture, train, save. The loop's own time (`loop_seconds`) is what the recipe prints and
+what `finetune` returns. Peak GPU memory is `torch.cuda.max_memory_allocated()` over the whole step
+(`peak_gpu_mem_bytes`) and over the step without the evaluations (`peak_gpu_mem_train_bytes`: the
+training's own). The result is written as JSON to `spec['result']`.
 """
 import importlib.util, json, os, random, sys, time
 from pathlib import Path
@@ -29,20 +32,32 @@ def _libraries():
 
 
 class _TimedEval:
-    "Wraps a `valid_loss` function: times its calls, and notes the peak memory before the first"
+    """Wraps an evaluation function: times its calls, and keeps the peak GPU memory outside them apart from the peak
+    inside (the peak statistics are read before each call and reset after it)"""
     def __init__(self, fn, torch):
-        self.fn, self.torch, self.seconds, self.calls, self.peak_before = fn, torch, 0.0, 0, None
+        self.fn, self.torch, self.seconds, self.calls = fn, torch, 0.0, 0
+        self.cuda = torch.cuda.is_available()
+        self.peak_outside, self.peak_inside = 0, 0
     def _sync(self):
-        if self.torch.cuda.is_available(): self.torch.cuda.synchronize()
+        if self.cuda: self.torch.cuda.synchronize()
     def __call__(self, *args, **kwargs):
         self._sync()
-        if self.calls == 0 and self.torch.cuda.is_available(): self.peak_before = self.torch.cuda.max_memory_allocated()
+        if self.cuda:
+            self.peak_outside = max(self.peak_outside, self.torch.cuda.max_memory_allocated())
+            self.torch.cuda.reset_peak_memory_stats()
         t = time.perf_counter()
         try: return self.fn(*args, **kwargs)
         finally:
             self._sync()
             self.seconds += time.perf_counter() - t
             self.calls += 1
+            if self.cuda:
+                self.peak_inside = max(self.peak_inside, self.torch.cuda.max_memory_allocated())
+                self.torch.cuda.reset_peak_memory_stats()
+    def peaks(self)->tuple[int, int]:
+        "(the whole step's peak, the peak outside the evaluations), read at the end of the step"
+        end = self.torch.cuda.max_memory_allocated()
+        return max(self.peak_inside, self.peak_outside, end), max(self.peak_outside, end)
 
 
 def _load_recipe(path):
@@ -104,9 +119,10 @@ def run(spec:dict)->dict:
         mod.valid_loss = timed
     else:
         import huggingtweets.train as ht_train
+        from huggingtweets.core import AtomicDir
         from huggingtweets.dataset import load_dataset
-        timed = _TimedEval(ht_train.valid_loss, torch)
-        ht_train.valid_loss = timed
+        timed = _TimedEval(ht_train.evaluate, torch) # `finetune` looks `evaluate` up in its module at each call
+        ht_train.evaluate = timed
     if cuda:
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
@@ -123,25 +139,27 @@ def run(spec:dict)->dict:
         else:
             ds = load_dataset(spec['dataset'])
             cfg = ht_train.TrainConfig(base_model=spec['base'], device=spec['device'], seed=spec.get('seed', 42),
-                                       max_steps=spec.get('max_steps', -1))
-            tr = ht_train.finetune(ds, spec['model_out'], cfg, progress=False)
+                                       max_steps=spec.get('max_steps', -1), mask_eot=spec.get('mask_eot', False))
+            tok, model, tr = ht_train.finetune(ds, cfg, progress=False)
+            with AtomicDir(spec['model_out']) as folder: ht_train.save_model(tok, model, folder, cfg) # as the pipeline saves
         if cuda: torch.cuda.synchronize()
         total = time.perf_counter() - t0
     finally:
         if spec['kind'] == 'recipe': mod.valid_loss = timed.fn
-        else: ht_train.valid_loss = timed.fn
+        else: ht_train.evaluate = timed.fn
     if spec['kind'] == 'recipe':
         out = json.load(open(spec['recipe_json']))
         res.update(loop_seconds=out['seconds'], tokens=out['tokens'], steps=out['steps'], train_loss=out['train_loss'],
-                   valid_loss=out.get('valid_loss'), model_dir=spec['model_out'])
+                   valid_loss=out.get('valid_loss'), loop='trainer', loop_note='the original recipe: Trainer, fp32, batch 1',
+                   mask_eot=True, model_dir=spec['model_out']) # its collator masks <|endoftext|> labels (pad = eos)
     else:
-        res.update(loop_seconds=tr.seconds, tokens=tr.tokens, steps=tr.steps, train_loss=tr.train_loss,
-                   valid_loss=tr.valid_loss, model_dir=str(tr.model_dir), train_config=tr.config)
-    res.update(step_seconds=total - timed.seconds, eval_seconds=timed.seconds, eval_timed_apart=timed.calls > 0,
+        res.update(loop_seconds=tr.seconds, tokens=tr.tokens, steps=tr.steps, train_loss=tr.train_loss, valid_loss=tr.valid_loss,
+                   text_loss=tr.text_loss, base_valid_loss=tr.base_valid_loss, loop=tr.loop, loop_note=tr.loop_note,
+                   mask_eot=cfg.mask_eot, model_dir=spec['model_out'], train_config=tr.config)
+    peak, peak_train = timed.peaks() if cuda else (None, None)
+    res.update(step_seconds=total - timed.seconds, eval_seconds=timed.seconds, eval_calls=timed.calls, eval_timed_apart=timed.calls > 0,
                tokens_per_s=res['tokens'] / res['loop_seconds'] if res['loop_seconds'] else None,
-               peak_gpu_mem_bytes=torch.cuda.max_memory_allocated() if cuda else None,
-               peak_gpu_mem_train_bytes=(timed.peak_before if timed.peak_before is not None else torch.cuda.max_memory_allocated()) if cuda else None,
-               device=torch.cuda.get_device_name() if cuda else 'cpu')
+               peak_gpu_mem_bytes=peak, peak_gpu_mem_train_bytes=peak_train, device=torch.cuda.get_device_name() if cuda else 'cpu')
     if spec.get('gen_latency'):
         g = spec['gen_latency']
         res["gen_latency"] = gen_latency(res['model_dir'], spec['device'], g.get('n', 10), g.get('prompt', 'My dream is'),

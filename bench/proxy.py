@@ -1,11 +1,12 @@
 """The proxy base model: no pretrained GPT-2 can be downloaded, so the benchmark pretrains one.
 
 A GPT-2 with the real GPT-2 tokenizer, trained from a seeded initialisation on English tweets of
-other accounts (../shared/data/pretrain/tweets_en.txt.gz) for a fixed budget: seconds of training
-(the default) or a number of steps. One loop, nanoGPT-style: the tweets are shuffled with the seed,
-joined and wrapped with `<|endoftext|>`, cut into `n_positions` blocks; AdamW (0.9, 0.95), weight
-decay 0.1, gradient clipping at 1, linear warm-up then cosine decay to a tenth, over the budget; bf16
-autocast on a GPU. The model is saved as a plain GPT-2 (fp32, `gelu_new`) that both recipes load.
+other accounts (../shared/data/pretrain/tweets_en.txt.gz) for a fixed number of steps, so that the
+base is the same whatever else loads the machine. One loop, nanoGPT-style: the tweets are shuffled
+with the seed, joined and wrapped with `<|endoftext|>`, cut into `n_positions` blocks; AdamW (0.9,
+0.95), weight decay 0.1, gradient clipping at 1, linear warm-up then cosine decay to a tenth over the
+steps; bf16 autocast on a GPU. The model is saved as a plain GPT-2 (fp32, `gelu_new`) that both
+recipes load.
 """
 import gzip, hashlib, json, math, os, random, time
 from pathlib import Path
@@ -26,14 +27,15 @@ def read_tweets(path, limit=None, seed=0):
 def token_ids(tok, tweets, cache_dir=None, key=''):
     "The tweets tokenized as one stream wrapped by `<|endoftext|>`, as an int32 array (cached on disk)"
     import numpy as np
-    from huggingtweets.train import tokenize_text
-    from huggingtweets.clean import EOT
+    from huggingtweets.train import post_ids
     cache = None
     if cache_dir:
         h = hashlib.sha1((key + str(len(tweets)) + tweets[0] + tweets[-1]).encode()).hexdigest()[:16]
         cache = Path(cache_dir)/f'pretrain-ids-{h}.npy'
         if cache.exists(): return np.load(cache)
-    ids = np.asarray(tokenize_text(tok, EOT + EOT.join(tweets) + EOT), dtype=np.int32)
+    chunk = 20_000 # post_ids of 700k tweets at once would hold ~20M Python ints
+    ids = np.concatenate([np.asarray(post_ids(tok, tweets[i:i + chunk])[0 if i == 0 else 1:], dtype=np.int32)
+                          for i in range(0, len(tweets), chunk)]) # each chunk but the first without its leading <|endoftext|>
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix('.tmp.npy')
@@ -51,9 +53,10 @@ def _set_gelu(model, name):
 
 
 def pretrain(tokenizer:str, data:str, out:str, size:dict, # GPT2Config fields: n_layer, n_embd, n_head, n_positions
-             seconds:float=120, steps:int|None=None, batch:int=16, lr:float=6e-4, warmup:int=50,
+             steps:int=2000, batch:int=16, lr:float=6e-4, warmup:int=50,
              seed:int=0, device:str='cuda', max_tweets:int|None=None, cache_dir=None, log=print, size_name:str='')->dict:
-    "Pretrain a GPT-2 of `size` for `seconds` (or exactly `steps`) and save it with the tokenizer to `out`"
+    "Pretrain a GPT-2 of `size` for exactly `steps` steps and save it with the tokenizer to `out`"
+    if steps < 1: raise ValueError(f'steps must be at least 1, not {steps}')
     import numpy as np, torch
     from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
     t_prep = time.perf_counter()
@@ -67,6 +70,7 @@ def pretrain(tokenizer:str, data:str, out:str, size:dict, # GPT2Config fields: n
     torch.manual_seed(seed)
     cfg = GPT2Config(vocab_size=len(tok), bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id, **size)
     model = GPT2LMHeadModel(cfg).to(device)
+    model.loss_type = 'ForCausalLM' # said outright, as the library does: transformers warns when it has to guess
     cuda = device == 'cuda'
     if cuda: _set_gelu(model, 'gelu_pytorch_tanh')
     amp = cuda and torch.cuda.is_bf16_supported()
@@ -80,11 +84,8 @@ def pretrain(tokenizer:str, data:str, out:str, size:dict, # GPT2Config fields: n
     losses, step = [], 0
     if cuda: torch.cuda.synchronize()
     t0 = time.perf_counter()
-    while True:
-        elapsed = time.perf_counter() - t0
-        progress = step / steps if steps else elapsed / seconds
-        if progress >= 1: break
-        f = min(1.0, (step + 1) / warmup) * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
+    while step < steps:
+        f = min(1.0, (step + 1) / warmup) * (0.1 + 0.45 * (1 + math.cos(math.pi * step / steps)))
         for g in opt.param_groups: g['lr'] = lr * f
         if pos + batch > n_blocks: order, pos = torch.randperm(n_blocks, generator=gen), 0
         x = blocks[order[pos:pos + batch]].to(device, non_blocking=True)
@@ -103,7 +104,7 @@ def pretrain(tokenizer:str, data:str, out:str, size:dict, # GPT2Config fields: n
     model.to('cpu').save_pretrained(out)
     tok.save_pretrained(out)
     tail = losses[-max(1, min(50, len(losses) // 5)):]
-    res = dict(size_name=size_name, size=size, seed=seed, budget=dict(steps=steps) if steps else dict(seconds=seconds), steps=step,
+    res = dict(size_name=size_name, size=size, seed=seed, budget=dict(steps=steps), steps=step,
                tokens=step * batch * block, seconds=round(secs, 3), tokens_per_s=round(step * batch * block / secs, 1),
                batch=batch, block=block, lr=lr, tweets=len(tweets), corpus_tokens=int(len(ids)),
                final_train_loss=round(sum(tail) / len(tail), 4) if tail else None,

@@ -146,7 +146,8 @@ def _quiet_transformers():
 
 def _memo_line(memo:dict|None)->str:
     if not memo: return ''
-    return f"Copies: {memo['share']:.0%} of {memo['n']} posts written from scratch copy a training post verbatim or nearly ({memo['verbatim']:.0%} verbatim)"
+    ended = f"; {memo['ended']:.0%} ended by themselves, as a post ends" if memo.get('ended') is not None else ''
+    return f"Copies: {memo['share']:.0%} of {memo['n']} posts written from scratch copy a training post verbatim or nearly ({memo['verbatim']:.0%} verbatim){ended}"
 
 def report(r)->list[str]:
     "What a finished run says: how training went, how often the model copies, and where everything is"

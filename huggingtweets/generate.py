@@ -4,12 +4,13 @@
 
 # %% ../nbs/10_generate.ipynb #2b629a11
 from __future__ import annotations
+from dataclasses import dataclass
 from pathlib import Path
 from .core import UserError
 from .train import model_location
 
 # %% auto #0
-__all__ = ['load_model', 'generate', 'predictions_table']
+__all__ = ['load_model', 'Generated', 'generate', 'predictions_table']
 
 # %% ../nbs/10_generate.ipynb #83e8d5d1
 def load_model(folder:str|Path, # A model folder saved by huggingtweets (or any causal LM), or a Hub id
@@ -32,12 +33,20 @@ def load_model(folder:str|Path, # A model folder saved by huggingtweets (or any 
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     return tok, model
 
+# %% ../nbs/10_generate.ipynb #41a51ebe
+@dataclass
+class Generated:
+    "A generated post, and whether the model ended it (the end-of-text token) before `max_length`"
+    text:str
+    ended:bool
+
 # %% ../nbs/10_generate.ipynb #ef7da6b5
 def generate(model, # A model folder, or the `(tokenizer, model)` pair from `load_model`
              prompt:str='My dream is', # The start of every post ('' for none: the model's own idea of a post)
              n:int=10, # How many posts
              seed:int|None=None, # Seed the sampling, for repeatable results
              batch_size:int=50, # Sequences a `generate` call
+             with_ends:bool=False, # Return `Generated(text, ended)`s: whether the model ended each post itself
              **kwargs, # Overrides of the stored generation settings: max_length, top_p, temperature...
             )->list[str]:
     "`n` posts that start with `prompt`, each cut at its first newline"
@@ -57,11 +66,12 @@ def generate(model, # A model folder, or the `(tokenizer, model)` pair from `loa
         for k in range(0, n, batch_size):
             m = min(batch_size, n - k)
             out += model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), num_return_sequences=m, **kw)[:, 1:].tolist() # without the start token
-    res = []
+    res, eos = [], tok.eos_token_id
     for o in out:
-        if tok.eos_token_id in o: o = o[:o.index(tok.eos_token_id)]
-        res.append(tok.decode(o, skip_special_tokens=True).split('\n')[0].replace('\ufffd', '').strip()) # a half-written character (byte-level tokens) is dropped
-    return res
+        end = eos in o
+        if end: o = o[:o.index(eos)]
+        res.append(Generated(tok.decode(o, skip_special_tokens=True).split('\n')[0].replace('\ufffd', '').strip(), end)) # a half-written character (byte-level tokens) is dropped
+    return res if with_ends else [g.text for g in res]
 
 # %% ../nbs/10_generate.ipynb #7ec810bb
 def predictions_table(prompt:str, # The prompt

@@ -157,6 +157,7 @@ class Memorization:
     n:int # Generated posts judged
     copies:list # `(generated, training post, ratio)` for each copy
     measure:dict # The measure's `params()`
+    ended:float|None=None # Generated posts the model ended itself (the end-of-text token), over generated posts, where known
 
     def to_dict(self)->dict:
         "A JSON-ready dict; each copy as `{text, train, ratio}`"
@@ -196,8 +197,10 @@ def sample_memorization(model, # A model folder, or the `(tokenizer, model)` pai
     "Generate `n` posts from the end-of-text token alone (no prompt) and measure how many copy a training post"
     from huggingtweets.generate import generate
     pair, gens = _pair(model), []
-    for i in range(0, n, batch_size): gens += generate(pair, '', min(batch_size, n - i), seed if i == 0 else None, **kwargs)
-    return memorization(gens, train, measure)
+    for i in range(0, n, batch_size): gens += generate(pair, '', min(batch_size, n - i), seed if i == 0 else None, with_ends=True, **kwargs)
+    m = memorization([g.text for g in gens], train, measure)
+    m.ended = sum(g.ended for g in gens) / len(gens) if gens else None
+    return m
 
 # %% ../nbs/11_memorize.ipynb #eb56285c
 @dataclass

@@ -244,10 +244,11 @@ class TrainResult:
     tokens:int # Tokens trained on
     seconds:float # Wall time of the training loop
     device:str # What it trained on
-    loop:str # How it trained: 'cuda-graph', or 'trainer'
+    loop:str # How it trained: 'cuda-graph', 'eager' (the graph fell back: see `loop_note`) or 'trainer'
     loop_note:str='' # Why the graph did not run, where it was asked for
     config:dict=field(default_factory=dict) # The `TrainConfig` used
     processes:int=1 # Processes that trained together (torchrun, accelerate)
+    eval_seconds:float=0.0 # Wall time of the two held-out evaluations (the base's and the model's), outside `seconds`
 
     @property
     def tokens_per_s(self)->float: return self.tokens / self.seconds if self.seconds else 0.0
@@ -303,7 +304,9 @@ def finetune(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
     if len(train) < cfg.batch_size:
         raise UserError(f"The training split holds {len(train)} blocks of {block} tokens, fewer than a batch of {cfg.batch_size}: add posts, or lower the block or batch size.")
     if quant is None: model.to(torch.device(device, rank) if device == 'cuda' else device)
+    e0 = time.perf_counter()
     base = evaluate(model, tok, ds.valid_texts, block)
+    eval_secs = time.perf_counter() - e0
     if cfg.lora: model = apply_lora(model, cfg)
     if progress is True and not sys.stderr.isatty(): progress = 'lines'
     cbs = list(callbacks or []) + ([progress_lines(block)] if progress == 'lines' else [])
@@ -320,6 +323,8 @@ def finetune(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
         loop = 'trainer'
     sync(); secs = time.perf_counter() - t0
     ev = evaluate(model, tok, ds.valid_texts, block)
+    eval_secs += time.perf_counter() - t0 - secs
     res = TrainResult(train_loss, ev and ev.loss, ev and ev.text_loss, base and base.loss, math.exp(ev.loss) if ev and ev.loss < 50 else None,
-                      steps, steps * cfg.batch_size * block * processes, secs, torch.cuda.get_device_name() if device == 'cuda' else 'cpu', loop, note, asdict(cfg), processes)
+                      steps, steps * cfg.batch_size * block * processes, secs, torch.cuda.get_device_name() if device == 'cuda' else 'cpu', loop, note, asdict(cfg), processes,
+                      round(eval_secs, 3))
     return tok, model, res

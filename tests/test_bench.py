@@ -1,4 +1,4 @@
-"The benchmark (bench/): its memorization rule and RESULTS.md writer, and its CPU smoke mode end to end (skipped without ../shared)."
+"The benchmark (bench/): its memorization rule, spread and mask_eot decision, RESULTS.md writer, and its CPU smoke mode end to end (skipped without ../shared)."
 import json, math, subprocess, sys
 from pathlib import Path
 import fastcore.test as fct
@@ -7,6 +7,7 @@ from util import ROOT, shared
 sys.path.insert(0, str(ROOT/'bench'))
 from memo import Memorization, normalize
 import bench
+from huggingtweets.dataset import held_out, load_dataset
 
 
 def test_memorization_rule():
@@ -41,40 +42,129 @@ def test_results_md_sections(tmp_path):
     assert 'GPU TABLE' in t and 'to be measured' not in t and 'TABLE TWO' in t
 
 
-RUN_FIELDS = ('step_seconds', 'loop_seconds', 'eval_seconds', 'tokens', 'steps', 'tokens_per_s', 'peak_gpu_mem_bytes',
-              'train_loss', 'valid_loss', 'valid_loss_check', 'valid_loss_text', 'memorization', 'model_dir')
+def _stats(mean, std, n=3): return dict(mean=mean, std=std, min=mean - std, max=mean + std, n=n)
+
+def _summary(text_def, text_mask, ends_def, ends_mask, std=0.002):
+    "A summary of the two huggingtweets sides with only the figures `mask_verdict` reads"
+    side = lambda t, e: dict(valid_loss_text=_stats(t, std), ends_share=_stats(e, 0.05))
+    return dict(huggingtweets=side(text_def, ends_def), huggingtweets_masked=side(text_mask, ends_mask))
+
+
+def test_stats_and_spread():
+    s = bench.stats([1.0, 2.0, None, 3.0])
+    fct.test_eq((s['mean'], s['min'], s['max'], s['n']), (2.0, 1.0, 3.0, 3))
+    fct.test_close(s['std'], 1.0)
+    fct.test_eq(bench.stats([None]), None)
+    fct.test_eq(bench.stats([4.0])['std'], 0.0)
+    fct.test_eq(bench.ms(_stats(10.5, 0.25), '{:.2f}'), '10.50 ± 0.25')
+    fct.test_eq(bench.ms(_stats(4096, 0), '{:,.0f}'), '4,096') # a figure that did not vary shows its value alone
+    S = dict(recipe=dict(valid_loss_text=_stats(3.000, 0.004)), huggingtweets=dict(valid_loss_text=_stats(3.003, 0.002)))
+    d = bench.loss_delta(S, 'huggingtweets', 'recipe')
+    fct.test_close(d['delta'], 0.003); fct.test_close(d['spread'], 0.004)
+    assert d['within_spread']
+    S['huggingtweets']['valid_loss_text'] = _stats(3.012, 0.002)
+    assert not bench.loss_delta(S, 'huggingtweets', 'recipe')['within_spread']
+
+
+def test_mask_verdict():
+    "The product keeps learning <|endoftext|> unless masking is better by the figures"
+    v = bench.mask_verdict(_summary(3.001, 3.000, 0.95, 0.05)) # ends, text no worse
+    assert v['choice'] is False and 'mask_eot=False' in v['sentence'] and '95%' in v['sentence'] and '5%' in v['sentence']
+    v = bench.mask_verdict(_summary(3.050, 3.000, 0.50, 0.48)) # worse text, ends no more often
+    assert v['choice'] is True and 'mask_eot=True' in v['sentence']
+    v = bench.mask_verdict(_summary(3.050, 3.000, 0.95, 0.05)) # a trade-off: the ending wins
+    assert v['choice'] is False and 'trade-off' in v['sentence']
+    v = bench.mask_verdict(_summary(3.000, 3.000, 0.10, 0.60)) # masked ends more often, text equal
+    assert v['choice'] is True
+    v = bench.mask_verdict(_summary(3.000, 3.000, 0.50, 0.52)) # equal on both
+    assert v['choice'] is False and 'gains nothing' in v['sentence']
+    v = bench.mask_verdict(_summary(3.020, 3.000, 0.50, 0.48, std=0.03)) # 0.02 worse, but inside a 0.03 seed spread
+    assert v['choice'] is False and v['tolerance'] == 0.03
+
+
+SIDES = ('recipe', 'huggingtweets', 'huggingtweets_masked')
+RUN_FIELDS = ('seed', 'side', 'step_seconds', 'loop_seconds', 'eval_seconds', 'process_seconds', 'tokens', 'steps', 'tokens_per_s',
+              'peak_gpu_mem_bytes', 'peak_gpu_mem_train_bytes', 'train_loss', 'valid_loss', 'valid_loss_check', 'valid_loss_text',
+              'ends_share', 'generations', 'memorized_share', 'verbatim_share', 'span12_share', 'memorization', 'loop', 'loop_note',
+              'mask_eot', 'model_dir')
 
 
 def test_smoke(tmp_path):
-    "`bench.py --device cpu --smoke` runs both recipes on real data with tiny models and reports every figure"
+    "`bench.py --device cpu --smoke` runs the three sides with two seeds on real data with tiny models and reports every figure"
     sh = shared('bench', 'upstream_recipe.py').parents[1]
     shared('data', 'pretrain', 'tweets_en.txt.gz'); shared('gpt2-tokenizer'); shared('data', 'accounts', 'trump_tweets.jsonl')
     p = subprocess.run([sys.executable, str(ROOT/'bench'/'bench.py'), '--device', 'cpu', '--smoke', '--shared', str(sh),
-                        '--out', str(tmp_path/'out')], capture_output=True, text=True, timeout=600, cwd=ROOT)
+                        '--out', str(tmp_path/'out')], capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
-    for s in ('whole train step (s)', 'loop tokens/s', 'held-out loss', 'memorized', 'throughput'): assert s in p.stdout, p.stdout
     R = json.loads((tmp_path/'out'/'results.json').read_text())
-    fct.test_eq(set(R['runs']), {'recipe', 'huggingtweets'})
-    for name, r in R['runs'].items():
-        for f in RUN_FIELDS: assert f in r, (name, f)
-        assert r['peak_gpu_mem_bytes'] is None # on a CPU
-        assert r['steps'] > 0 and r['tokens'] == r['steps'] * 1024 and r['tokens_per_s'] > 0
-        assert 0 < r['loop_seconds'] <= r['step_seconds'], (name, r['loop_seconds'], r['step_seconds'])
-        assert r['eval_timed_apart'], name # the held-out evaluation is kept out of the step time
-        for f in ('valid_loss', 'valid_loss_check', 'valid_loss_text', 'train_loss'): assert math.isfinite(r[f]), (name, f, r[f])
-        assert abs(r['valid_loss'] - r['valid_loss_check']) < 2e-3, (name, r['valid_loss'], r['valid_loss_check']) # the same evaluation
-        m = r['memorization']
-        fct.test_eq(m['n'], R['settings']['samples'])
-        for f in ('memorized_share', 'verbatim_share', 'span12_share'): assert 0 <= m[f] <= 1, (name, f, m[f])
-        assert Path(r['model_dir']).is_dir()
-    for f in ('step_speedup', 'loop_speedup', 'valid_loss_delta'): assert math.isfinite(R['ratios'][f]), f
-    fct.test_eq(set(R['targets']), {'loop_speedup', 'step_speedup', 'valid_loss_delta'})
-    assert R['pretrain']['steps'] > 0 and math.isfinite(R['base_valid_loss'])
-    assert R['data']['valid_tweets'] > 0 and R['data']['train_tweets'] > R['data']['valid_tweets']
-    g = R['runs']['huggingtweets']['gen_latency']
+    n_seeds, pt_steps, n = R['settings']['seeds'], R['settings']['pretrain_steps'], R['settings']['samples']
+    fct.test_eq(R['seeds'], list(range(n_seeds)))
+    assert n_seeds >= 2, n_seeds # a spread needs two
+    for s in ('whole train step (s)', 'loop tokens/s', 'held-out loss, text tokens', 'all tokens (reference)', 'ends where a tweet ends',
+              'memorized', 'huggingtweets, masked', 'seeds: ' + ', '.join(map(str, R['seeds'])), ' ± ', f'pretrained {pt_steps} steps', 'loop', f'trainer x{n_seeds}',
+              R['mask_eot']['sentence'], 'throughput'):
+        assert s in p.stdout, (s, p.stdout)
+    fct.test_eq(set(R['runs']), set(SIDES))
+    for name in SIDES:
+        runs = R['runs'][name]
+        fct.test_eq([r['seed'] for r in runs], R['seeds'])
+        for r in runs:
+            for f in RUN_FIELDS: assert f in r, (name, f)
+            assert r['peak_gpu_mem_bytes'] is None and r['peak_gpu_mem_train_bytes'] is None # on a CPU
+            assert r['steps'] > 0 and r['tokens'] == r['steps'] * 1024 and r['tokens_per_s'] > 0
+            assert 0 < r['loop_seconds'] <= r['step_seconds'] < r['process_seconds'], (name, r['loop_seconds'], r['step_seconds'])
+            assert r['eval_timed_apart'], name # the held-out evaluations are kept out of the step time
+            for f in ('valid_loss', 'valid_loss_check', 'valid_loss_text', 'train_loss'): assert math.isfinite(r[f]), (name, f, r[f])
+            assert abs(r['valid_loss'] - r['valid_loss_check']) < 2e-3, (name, r['valid_loss'], r['valid_loss_check']) # the same evaluation
+            assert 0 < r['eot_target_share'] < 0.5, r['eot_target_share'] # the text-token loss leaves out the end-of-text targets
+            fct.test_eq(r['mask_eot'], name != 'huggingtweets') # the recipe's collator masks them too
+            fct.test_eq(r['loop'], 'trainer') # a CPU trains with Trainer, never the CUDA graph
+            if name != 'recipe':
+                assert abs(r['text_loss'] - r['valid_loss_text']) < 2e-3, (name, r['text_loss'], r['valid_loss_text'])
+                fct.test_eq(r['eval_calls'], 2) # the base and the tuned model, both timed apart
+            g = r['generations']
+            fct.test_eq((g['n'], g['max_length']), (n, R['settings']['gen_max_length']))
+            assert 0 <= g['ended'] <= n and r['ends_share'] == g['ended'] / n
+            assert 0 < g['mean_new_tokens'] <= g['max_length'] - 1
+            m = r['memorization']
+            fct.test_eq(m['n'], n)
+            for f in ('memorized_share', 'verbatim_share', 'span12_share'): assert 0 <= m[f] <= 1 and r[f] == m[f], (name, f, m[f])
+            assert Path(r['model_dir']).is_dir()
+        for f, x in R['summary'][name].items():
+            if f.startswith('peak_gpu'): assert x is None; continue
+            vals = [r[f] for r in runs]
+            fct.test_eq(x['n'], n_seeds)
+            fct.test_close(x['mean'], sum(vals) / len(vals), eps=1e-9)
+            assert x['min'] == min(vals) and x['max'] == max(vals) and x['std'] >= 0, (name, f, x)
+    S = R['summary']
+    for side in ('huggingtweets', 'huggingtweets_masked'):
+        d = R['ratios'][f'{side}_text_loss']
+        fct.test_close(d['delta'], S[side]['valid_loss_text']['mean'] - S['recipe']['valid_loss_text']['mean'], eps=1e-9)
+        fct.test_close(d['spread'], max(S[side]['valid_loss_text']['std'], S['recipe']['valid_loss_text']['std']), eps=1e-12)
+        fct.test_eq(d['within_spread'], abs(d['delta']) <= d['spread'])
+    for f in ('step_speedup', 'loop_speedup'): assert math.isfinite(R['ratios'][f]), f
+    fct.test_close(R['ratios']['step_speedup'], S['recipe']['step_seconds']['mean'] / S['huggingtweets']['step_seconds']['mean'], eps=1e-9)
+    fct.test_eq(set(R['targets']), {'loop_speedup', 'step_speedup', 'text_loss_delta'})
+    t = R['targets']['text_loss_delta']
+    fct.test_eq((t['value'], t['within_spread'], t['met']), (R['ratios']['huggingtweets_text_loss']['delta'],
+                R['ratios']['huggingtweets_text_loss']['within_spread'], t['value'] <= 0.01))
+    v = R['mask_eot']
+    assert isinstance(v['choice'], bool) and v['sentence'].startswith('mask_eot: train with')
+    fct.test_eq((v['ends_share'], v['ends_share_masked']), (S['huggingtweets']['ends_share']['mean'], S['huggingtweets_masked']['ends_share']['mean']))
+    fct.test_eq(R['pretrain']['budget'], {'steps': pt_steps}) # a number of steps, not seconds
+    fct.test_eq(R['pretrain']['steps'], pt_steps)
+    assert math.isfinite(R['base_valid_loss']) and math.isfinite(R['base_text_loss'])
+    d = R['data']
+    assert d['valid_tweets'] > 0 and d['train_tweets'] > d['valid_tweets']
+    valid = (tmp_path/'out'/'data'/'valid.tweets').read_text(encoding='utf-8').splitlines() # what the recipe evaluates
+    fct.test_eq(len(valid), d['valid_tweets'])
+    assert all(held_out(t, d['valid_frac']) for t in valid) # the hash split, the same held-out posts for every side and seed
+    for s in R['seeds']: fct.test_eq(load_dataset(d['datasets'][str(s)]).valid_texts, valid)
+    g = R['gen_latency']
     assert g['cold_seconds'] > 0 and g['n'] == 10
     fct.test_eq([t['label'] for t in R['throughput']], ['gpt2-tiny'])
     t = R['throughput'][0]
     assert 'error' not in t, t
-    assert t['tokens_per_s'] > 0 and t['params'] > 0 and t['gen_latency']['warm_seconds'] > 0
+    assert t['tokens_per_s'] > 0 and t['params'] > 0 and t['gen_latency']['warm_seconds'] > 0 and t['loop'] == 'trainer'
+    assert 'peak_gpu_mem_train_bytes' in t and 'peak_gpu_mem_bytes' in t
     assert R['command'].startswith('python bench/bench.py') and R['device'].startswith('cpu') and R['mode'] == 'smoke'
