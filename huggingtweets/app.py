@@ -24,7 +24,7 @@ from .demo import example_spec
 # %% auto #0
 __all__ = ['CSS', 'BASES', 'AppConfig', 'esc', 'message_html', 'error_html', 'accounts_html', 'loss_svg', 'progress_callback',
            'run_html', 'shorten', 'share_text', 'share_links', 'share_html', 'gpu_message', 'check_gpu',
-           'quiet_transformers', 'step', 'AppState', 'App']
+           'quiet_transformers', 'step', 'AppState', 'App', 'fitting_plan']
 
 # %% ../nbs/20_app.ipynb #dab23e99
 @dataclass
@@ -461,6 +461,21 @@ def _save_upload(self:App, f):
     box.value = f'archive:{dest}'
     self.msg1.value = message_html(f'Uploaded {f["name"]} ({len(bytes(f["content"])):,} bytes). Click "Download tweets".', 'ok')
 
+# %% ../nbs/20_app.ipynb #e1fc0ab0
+def fitting_plan(cfg:TrainConfig, # The Advanced panel's settings
+                 free:int|None=None, # Bytes free on the GPU; asked of it when None
+                )->tuple[TrainConfig, str]:
+    "`cfg` with LoRA (or QLoRA) when full fine-tuning would not fit the GPU, and what to tell the user ('' when nothing changes)"
+    from dataclasses import replace
+    import torch
+    from huggingtweets.lora import memory_estimate, choose_lora
+    if cfg.lora or (free is None and not torch.cuda.is_available()): return cfg, ''
+    try: est = memory_estimate(cfg.base_model, cfg.block_size, cfg.batch_size)
+    except Exception: return cfg, '' # the base can't be looked at before loading: `finetune` will say what is wrong
+    plan, why = choose_lora(est, torch.cuda.mem_get_info()[0] if free is None else free)
+    if plan == 'full': return cfg, ''
+    return replace(cfg, lora=True, load_4bit=plan == 'qlora'), why
+
 # %% ../nbs/20_app.ipynb #ca45e212
 @patch
 def train_config(self:App)->TrainConfig:
@@ -488,8 +503,9 @@ def _train(self:App):
     self._clear_predictions()
     self.progress.value, self.progress.bar_style = 0, 'info'
     self.progress_label.value = f'Loading {cfg.base_model} and recording the data...'
+    cfg, plan = fitting_plan(cfg)
     self.msg2.value = message_html(f'Training on {join_names(["@" + a.handle for a in ds.info.accounts])}... '
-                                   'On a GPU this takes a few minutes; on a CPU, longer.')
+                                   'On a GPU this takes a few minutes; on a CPU, longer.' + (f' {plan}' if plan else ''))
     run = train_and_publish(ds, Path(self.cfg.models_dir)/ds.name, cfg, wandb=None if self.wandb.value == 'auto' else self.wandb.value, push=push,
                             data_dir=self.cfg.data_dir, prompt=self.prompt.value.strip(), n=self.cfg.n, no_copies=self.no_copies.value,
                             callbacks=[progress_callback(self.progress, self.progress_label, self.curve, cfg.block_size)], progress=False,

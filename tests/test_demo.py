@@ -42,7 +42,10 @@ def test_committed_clean():
     fct.test_eq([(c.outputs, c.execution_count) for c in code], [([], None)] * len(code))
     colab = [c for c in code if c.source.startswith(COLAB_ONLY)]
     fct.test_eq(len(colab), 1)
-    assert "if 'google.colab' in sys.modules:" in colab[0].source and '!pip install' in colab[0].source
+    assert "if 'google.colab' in sys.modules:" in colab[0].source and "'pip', 'install'" in colab[0].source
+    from configparser import ConfigParser
+    cfg = ConfigParser(delimiters=['=']); cfg.read(ROOT/'settings.ini')
+    assert f"git+{cfg['DEFAULT']['git_url']}'" in colab[0].source and 'Installing huggingtweets failed' in colab[0].source  # from settings.ini, and says what to do
     assert [c.source for c in code if 'app.show(' in c.source] == ['app = App(AppConfig.from_env())\napp.show(1)', 'app.show(2)', 'app.show(3)']
 
 def test_demo_runs(tmp_path, monkeypatch):
