@@ -126,6 +126,8 @@ class AtomicDir:
         if typ is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return False
+        for f in self.tmp.rglob('*'): # what wrote through private temporary files (safetensors does) becomes an ordinary file
+            if f.is_file() and not f.is_symlink() and f.stat().st_mode & 0o077 == 0: _ordinary(f)
         old = self.dest.with_name(f'.{self.dest.name}.old-{os.getpid()}-')
         mask = getattr(signal, 'pthread_sigmask', None) # POSIX: no SIGTERM or Ctrl-C between the two renames
         blocked = mask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT}) if mask else None

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_lora.ipynb #88b7c4fc
 from __future__ import annotations
-import math, tempfile
+import math, tempfile, warnings
 from pathlib import Path
 from .core import UserError
 
@@ -33,7 +33,10 @@ def apply_lora(model, # The base model, loaded (4-bit or not)
     "`model` with LoRA adapters that alone will train"
     peft = _peft()
     if getattr(model, 'is_loaded_in_4bit', False): model = peft.prepare_model_for_kbit_training(model)
-    try: return peft.get_peft_model(model, lora_config(model, cfg))
+    try:
+        with warnings.catch_warnings(): # peft asks an attribute that transformers is renaming: a notice for peft's developers
+            warnings.filterwarnings('ignore', message='.*is_gradient_checkpointing.*', category=FutureWarning)
+            return peft.get_peft_model(model, lora_config(model, cfg))
     except ValueError as e: raise UserError(f"LoRA could not be put on {cfg.base_model} ({str(e).splitlines()[0][:160]}): name its layers with --lora-targets.") from None
 
 # %% ../nbs/09_lora.ipynb #f19bdf16

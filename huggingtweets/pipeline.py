@@ -88,7 +88,7 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
         finetune(ds, cfg, progress=False)
         return None
     with phase(timings, 'hub check'): repo = push.resolve(ds.name) if push else None
-    t = track.Tracking(wandb, dir=wandb_dir)
+    t = track.Tracking(wandb, dir=wandb_dir, quiet=True) # where the runs went is in the result (`wandb_dirs`, the record's links)
     in_sweep = bool(os.environ.get('WANDB_SWEEP_ID')) and t.enabled # inside a W&B agent, the one run is the sweep's train run
     with phase(timings, 'W&B data'): links, pre_dir = track.log_preprocess(t, ds, data_dir) if not in_sweep else ({}, None)
     with track.train_run(t, ds, cfg) as run:
