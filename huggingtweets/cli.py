@@ -262,7 +262,7 @@ def cmd_generate(a):
     _quiet_transformers()
     kw = dict(max_length=a.max_length) if a.max_length else {}
     if not a.no_copies: return _say(predictions_table(a.prompt, generate(a.model, a.prompt, a.n, a.seed, **kw)))
-    from huggingtweets.train import model_location
+    from huggingtweets.core import model_location
     posts = Path(model_location(a.model))/'training-posts.txt'
     if not posts.exists(): raise UserError(f"{a.model} has no training-posts.txt, so copies can't be told: --no-copies works on a model folder trained here.")
     preds = generate_new(load_model(a.model), a.prompt, a.n, posts.read_text(encoding='utf-8').splitlines(), a.seed, **kw)

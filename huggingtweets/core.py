@@ -12,7 +12,8 @@ from urllib.parse import quote, quote_plus
 
 # %% auto #0
 __all__ = ['EOT', 'SECRET_ENV', 'UserError', 'Post', 'slugify', 'Spec', 'Account', 'sweep_stale', 'atomic_write', 'AtomicDir',
-           'sigterm_interrupts', 'is_url', 'public_spec', 'public_avatar', 'env_secrets', 'mask_secrets']
+           'sigterm_interrupts', 'is_url', 'public_spec', 'public_avatar', 'model_location', 'env_secrets',
+           'mask_secrets']
 
 # %% ../nbs/00_core.ipynb #bc2e77e5
 class UserError(Exception):
@@ -170,6 +171,21 @@ def public_spec(spec:str)->str:
 def public_avatar(avatar:str)->str:
     "A web avatar as it is; '' for a local file"
     return avatar if is_url(avatar) else ''
+
+# %% ../nbs/00_core.ipynb #c5a3534a
+def model_location(name:str, # A Hub id (`gpt2`, `user/name`) or the folder of a saved model
+                  )->str:
+    "`name` as a folder or a Hub id; a `UserError` at once for a path that is not a model folder, or a Hub id while the Hub is offline"
+    import os
+    from huggingface_hub import constants
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path/'config.json').exists(): raise UserError(f"{name!r} is a folder, but not a model folder (no config.json): give the folder `huggingtweets train` wrote, or a Hub id such as gpt2.")
+        return str(path)
+    looks_local = name.startswith(('.', '/', '~')) or '\\' in name or name.count('/') > 1 or path.exists() or (name.count('/') == 1 and path.parent.is_dir())
+    if looks_local or not name.strip(): raise UserError(f"No model folder at {name!r}: give the folder of a saved model (`huggingtweets train` writes models/NAME), or a Hub id such as gpt2.")
+    if constants.HF_HUB_OFFLINE: raise UserError(f"{name!r} is not a folder here, and the Hugging Face Hub is offline (HF_HUB_OFFLINE is set): give a model folder, or unset HF_HUB_OFFLINE.")
+    return name
 
 # %% ../nbs/00_core.ipynb #056b8503
 SECRET_ENV = ('WANDB_API_KEY', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'X_BEARER_TOKEN')

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from .core import UserError
-from .train import model_location
+from .core import model_location
 
 # %% auto #0
 __all__ = ['load_model', 'Generated', 'generate', 'predictions_table']

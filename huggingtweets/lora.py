@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math, tempfile, warnings
 from pathlib import Path
-from .core import UserError
+from .core import UserError, model_location
 
 # %% auto #0
 __all__ = ['lora_config', 'apply_lora', 'quantization_config', 'is_peft', 'for_saving', 'count_params', 'memory_estimate',
@@ -73,7 +73,6 @@ def count_params(base:str)->tuple[int, object]:
     "The parameters of `base` and its config, without loading its weights"
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
-    from huggingtweets.train import model_location
     c = AutoConfig.from_pretrained(model_location(base))
     with torch.device('meta'): m = AutoModelForCausalLM.from_config(c)
     return sum(p.numel() for p in m.parameters()), c

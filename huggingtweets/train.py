@@ -7,13 +7,12 @@ from __future__ import annotations
 import math, sys, tempfile, time
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
-from .core import UserError, EOT
+from .core import UserError, EOT, model_location
 from .dataset import PostsDataset, quiet_datasets
 
 # %% auto #0
-__all__ = ['GENERATION_DEFAULTS', 'make_tiny_model', 'TrainConfig', 'model_location', 'load_base', 'post_ids', 'tokenize', 'Eval',
-           'evaluate', 'set_generation_defaults', 'save_model', 'progress_lines', 'TrainResult', 'device_and_precision',
-           'finetune']
+__all__ = ['GENERATION_DEFAULTS', 'make_tiny_model', 'TrainConfig', 'load_base', 'post_ids', 'tokenize', 'Eval', 'evaluate',
+           'set_generation_defaults', 'save_model', 'progress_lines', 'TrainResult', 'device_and_precision', 'finetune']
 
 # %% ../nbs/07_train.ipynb #bfdef308
 def make_tiny_model(out:str|Path, # Folder to save the model and tokenizer in
@@ -83,20 +82,6 @@ class TrainConfig:
         if self.load_4bit and not self.lora: raise bad("load_4bit trains only with lora (a 4-bit base can't be fine-tuned in full): add --lora")
 
 # %% ../nbs/07_train.ipynb #90e470d2
-def model_location(name:str, # A Hub id (`gpt2`, `user/name`) or the folder of a saved model
-                  )->str:
-    "`name` as a folder or a Hub id; a `UserError` at once for a path that is not a model folder, or a Hub id while the Hub is offline"
-    import os
-    from huggingface_hub import constants
-    path = Path(name).expanduser()
-    if path.is_dir():
-        if not (path/'config.json').exists(): raise UserError(f"{name!r} is a folder, but not a model folder (no config.json): give the folder `huggingtweets train` wrote, or a Hub id such as gpt2.")
-        return str(path)
-    looks_local = name.startswith(('.', '/', '~')) or '\\' in name or name.count('/') > 1 or path.exists() or (name.count('/') == 1 and path.parent.is_dir())
-    if looks_local or not name.strip(): raise UserError(f"No model folder at {name!r}: give the folder of a saved model (`huggingtweets train` writes models/NAME), or a Hub id such as gpt2.")
-    if constants.HF_HUB_OFFLINE: raise UserError(f"{name!r} is not a folder here, and the Hugging Face Hub is offline (HF_HUB_OFFLINE is set): give a model folder, or unset HF_HUB_OFFLINE.")
-    return name
-
 def load_base(name:str, # A Hub id or local folder
               dtype:str='float32', # The weights' type: float32 to train them all; bfloat16 for a frozen LoRA base
               quantization=None, # A `BitsAndBytesConfig` for a 4-bit base (see `lora.quantization_config`)

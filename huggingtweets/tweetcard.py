@@ -4,7 +4,7 @@
 
 # %% ../nbs/19_tweetcard.ipynb #8f874b1d
 from __future__ import annotations
-import re, unicodedata
+import functools, re, unicodedata
 from pathlib import Path
 from .card import join_names
 
@@ -36,18 +36,17 @@ def card_font(size:int, bold:bool=False):
             except OSError: pass
     return ImageFont.load_default(size=size), (max(1, size // 28) if bold else 0)
 
-_GLYPHS = {}
-def _has_glyph(font, ch)->bool:
+@functools.lru_cache(maxsize=4096)
+def _ink(font, ch:str)->bytes:
+    "The pixels of `ch` drawn in `font`"
     from PIL import Image, ImageDraw
-    def ink(c):
-        im = Image.new('L', (font.size * 2, font.size * 2))
-        ImageDraw.Draw(im).text((0, 0), c, font=font, fill=255)
-        return im.tobytes()
-    key = (id(font), ch)
-    if key not in _GLYPHS:
-        if (id(font), None) not in _GLYPHS: _GLYPHS[(id(font), None)] = ink('\U0010FFFF') # the font's "missing" box
-        _GLYPHS[key] = ink(ch) != _GLYPHS[(id(font), None)]
-    return _GLYPHS[key]
+    im = Image.new('L', (font.size * 2, font.size * 2))
+    ImageDraw.Draw(im).text((0, 0), ch, font=font, fill=255)
+    return im.tobytes()
+
+def _has_glyph(font, ch:str)->bool:
+    "Whether `font` draws `ch` as itself, not as its 'missing' box"
+    return _ink(font, ch) != _ink(font, '\U0010FFFF')
 
 def drawable(text:str, font)->str:
     "`text` with the characters `font` lacks replaced by their unaccented or plain forms, or dropped"
