@@ -5,12 +5,13 @@
 # %% ../nbs/16_pipeline.ipynb #7fc82e1b
 from __future__ import annotations
 import json, shutil, time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from .core import UserError, AtomicDir, is_url
 from .dataset import PostsDataset, make_dataset
-from .train import TrainConfig, finetune, save_model
+from .train import TrainConfig, finetune, save_model, set_generation_defaults
 from .generate import generate
 from .memorize import TrainIndex, generate_new, sample_memorization
 from .record import ModelRecord, RECORD
@@ -97,33 +98,48 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
         links = track.merge_links(links, track.run_links(run, 'train'))
         with phase(timings, 'train'): tok, model, res = finetune(ds, cfg, callbacks=track.metrics_callbacks(run) + list(callbacks or []), progress=progress)
         pair = (tok, model.eval())
-        with phase(timings, 'predictions'):
-            index = TrainIndex(list(dict.fromkeys(ds.train_texts)))
-            preds = generate_new(pair, prompt, n, index, seed=cfg.seed, max_rounds=3 if no_copies else 0) if n else []
-        with phase(timings, 'memorization'): memo = sample_memorization(pair, index, memo_n, seed=cfg.seed) if memo_n else None
-        record = ModelRecord(ds.info, res, wandb=links, repo_id=repo, url=f'https://huggingface.co/{repo}' if repo else None,
-                             license=base_license(cfg.base_model), languages=ds.languages, memorization={k: v for k, v in memo.to_dict().items() if k != 'copies'} if memo else None,
-                             timings=timings, versions=track.versions())
-        if previous: # trained on from the model itself: the record still names the first base, and counts the versions
-            res.config |= {k: previous.train.config[k] for k in ('base_model', 'base_model_local') if k in previous.train.config}
-            record.license, record.version = previous.license, previous.version + 1
-            record.repo_id, record.url, record.dataset_repo = repo or previous.repo_id, record.url or previous.url, previous.dataset_repo
-        with phase(timings, 'save'), AtomicDir(out) as folder:
-            save_model(tok, model, folder, cfg)
-            _keep_avatars(ds, folder)
-            (folder/'training-posts.txt').write_text(''.join(t + '\n' for t in index.texts), encoding='utf-8')
-            (folder/LOCAL).write_text(json.dumps(dict(specs=[a.spec for a in ds.info.accounts], data_dir=str(Path(data_dir).resolve())), indent=2), encoding='utf-8')
-            record.save(folder)
-            write_card(folder, record, repo or str(out.resolve()), prompt=prompt)
+        with AtomicDir(out) as folder, ThreadPoolExecutor(1) as pool:
+            set_generation_defaults(model, tok)
+            # the weights are written (and hashed for W&B) while the model writes posts: off the critical path. A LoRA is merged
+            # into its weights when saved, which changes the model: it is saved after.
+            saving = None if cfg.lora else pool.submit(_save_weights, tok, model, folder, cfg, run, ds.name)
+            with phase(timings, 'predictions'):
+                index = TrainIndex(list(dict.fromkeys(ds.train_texts)))
+                preds = generate_new(pair, prompt, n, index, seed=cfg.seed, max_rounds=3 if no_copies else 0) if n else []
+            with phase(timings, 'memorization'): memo = sample_memorization(pair, index, memo_n, seed=cfg.seed) if memo_n else None
+            with phase(timings, 'save'):
+                art = saving.result() if saving else _save_weights(tok, model, folder, cfg, run, ds.name)
+                record = _record(ds, res, links, repo, cfg, memo, timings, previous)
+                _keep_avatars(ds, folder)
+                (folder/'training-posts.txt').write_text(''.join(t + '\n' for t in index.texts), encoding='utf-8')
+                (folder/LOCAL).write_text(json.dumps(dict(specs=[a.spec for a in ds.info.accounts], data_dir=str(Path(data_dir).resolve())), indent=2), encoding='utf-8')
+                record.save(folder)
+                write_card(folder, record, repo or str(out.resolve()), prompt=prompt)
         with phase(timings, 'W&B model'):
             track.log_predictions(run, prompt, [p.text for p in preds], [p.copy_of is not None for p in preds])
             track.log_copies(run, memo)
-            track.log_finetuned(run, out, record)
+            track.log_finetuned(run, out, record, art)
             track.log_result(run, record)
     result = RunResult(record, out, [p.text for p in preds], [p.copy_of for p in preds], prompt, [d for d in (pre_dir, track.run_folder(run)) if d], pair)
     if push:
         with phase(timings, 'push'): publish(out, push, record, ds)
     return result
+
+def _save_weights(tok, model, folder, cfg, run, name):
+    "Save the model into the folder being built, and start its W&B artifact with those files"
+    save_model(tok, model, folder, cfg, set_defaults=False)
+    return track.model_artifact(run, name, folder)
+
+def _record(ds, res, links, repo, cfg, memo, timings, previous)->ModelRecord:
+    "The new model's record"
+    record = ModelRecord(ds.info, res, wandb=links, repo_id=repo, url=f'https://huggingface.co/{repo}' if repo else None,
+                         license=base_license(cfg.base_model), languages=ds.languages, memorization={k: v for k, v in memo.to_dict().items() if k != 'copies'} if memo else None,
+                         timings=timings, versions=track.versions())
+    if previous: # trained on from the model itself: the record still names the first base, and counts the versions
+        res.config |= {k: previous.train.config[k] for k in ('base_model', 'base_model_local') if k in previous.train.config}
+        record.license, record.version = previous.license, previous.version + 1
+        record.repo_id, record.url, record.dataset_repo = repo or previous.repo_id, record.url or previous.url, previous.dataset_repo
+    return record
 
 # %% ../nbs/16_pipeline.ipynb #c69a6e50
 def publish(folder:str|Path, # A model folder

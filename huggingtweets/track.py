@@ -14,10 +14,10 @@ from .core import UserError, env_secrets, mask_secrets, public_spec, public_avat
 from .dataset import PostsDataset, save_dataset
 
 # %% auto #0
-__all__ = ['MODES', 'SWEEP_PARAMETERS', 'has_wandb_key', 'wandb_mode', 'Tracking', 'versions', 'tracked_run', 'run_links',
-           'merge_links', 'run_folder', 'synced_links', 'artifact_name', 'public_base', 'public_cache',
-           'log_preprocess', 'train_run', 'log_base_model', 'metrics_callbacks', 'log_result', 'log_finetuned',
-           'log_predictions', 'log_copies', 'sweep_config', 'apply_sweep']
+__all__ = ['MODES', 'SKIP_MODEL_FILES', 'SWEEP_PARAMETERS', 'has_wandb_key', 'wandb_mode', 'Tracking', 'versions', 'tracked_run',
+           'run_links', 'merge_links', 'run_folder', 'synced_links', 'artifact_name', 'public_base', 'public_cache',
+           'log_preprocess', 'train_run', 'log_base_model', 'metrics_callbacks', 'log_result', 'model_artifact',
+           'log_finetuned', 'log_predictions', 'log_copies', 'sweep_config', 'apply_sweep']
 
 # %% ../nbs/14_track.ipynb #305ff344
 def _netrc_path(env)->Path:
@@ -162,11 +162,11 @@ def public_base(base:str)->dict:
     p = Path(base).expanduser()
     return dict(base_model=p.resolve().name, base_model_local=True) if p.is_dir() else dict(base_model=base)
 
-def _add_folder(art, folder:Path, skip=()):
-    "Add the files of `folder` one by one (`add_dir` prints even when silent), leaving out hidden ones and `skip`"
+def _add_folder(art, folder:Path, skip=(), have=()):
+    "Add the files of `folder` one by one (`add_dir` prints even when silent), leaving out hidden ones, `skip`, and names it `have`s"
     for f in sorted(Path(folder).rglob('*')):
         rel = f.relative_to(folder)
-        if f.is_file() and not any(p.startswith('.') for p in rel.parts) and rel.parts[0] not in skip: art.add_file(str(f), name=rel.as_posix())
+        if f.is_file() and not any(p.startswith('.') for p in rel.parts) and rel.parts[0] not in skip and rel.as_posix() not in have: art.add_file(str(f), name=rel.as_posix())
 
 # %% ../nbs/14_track.ipynb #a7941455
 def public_cache(src:str|Path, # An account's cache (`sources.cache_dir(...)/posts.jsonl`)
@@ -281,18 +281,31 @@ def log_result(run, # A run from `train_run`, or None
     run.summary.update({k: v for k, v in d.items() if v is not None})
 
 # %% ../nbs/14_track.ipynb #ac644d0f
+def model_artifact(run, # A run from `train_run`, or None
+                   name:str, # The model's name
+                   folder:str|Path|None=None, # Files to add now: the weights, saved in a folder being built
+                  ):
+    "A `finetuned-model` artifact (`model-<name>`), with the files `folder` holds now (W&B hashes and stages them as they are added)"
+    if run is None: return None
+    import wandb
+    art = wandb.Artifact(artifact_name('model', name), type='finetuned-model', description=f"{name} fine-tuned with huggingtweets")
+    if folder is not None: _add_folder(art, folder, skip=SKIP_MODEL_FILES)
+    return art
+
+SKIP_MODEL_FILES = ('predictions', 'training-posts.txt') # the app's drawn cards, and the training posts: they stay on this machine
+
 def log_finetuned(run, # A run from `train_run`, or None
                   folder:str|Path, # The model folder
                   record, # Its `record.ModelRecord`
+                  art=None, # An artifact from `model_artifact` holding some of the files already (the weights)
                  ):
     "Log the model folder as a `finetuned-model` artifact (`model-<name>`)"
     if run is None: return
-    import wandb
+    art = art or model_artifact(run, record.name)
     t = record.train
     meta = {k: v for k, v in dict(train_loss=t.train_loss, valid_loss=t.valid_loss, perplexity=t.perplexity, steps=t.steps, tokens=t.tokens, device=t.device).items() if v is not None}
-    art = wandb.Artifact(artifact_name('model', record.name), type='finetuned-model', description=f"{record.name} fine-tuned with huggingtweets",
-                         metadata=mask_secrets(meta | dict(config=record.public()['train']['config'])))
-    _add_folder(art, folder, skip=('predictions', 'training-posts.txt'))
+    art.metadata = mask_secrets(meta | dict(config=record.public()['train']['config']))
+    _add_folder(art, folder, skip=SKIP_MODEL_FILES, have=set(art.manifest.entries))
     run.log_artifact(art)
 
 # %% ../nbs/14_track.ipynb #5b513179

@@ -178,13 +178,14 @@ def set_generation_defaults(model, tok):
 def save_model(tok, model, # What `finetune` trained
                folder:str|Path, # Where to save it (inside an `AtomicDir`, so that a failure leaves nothing half-written)
                cfg:TrainConfig|None=None, # Its settings: a LoRA is merged into the weights, or kept as an adapter (`merge_lora`)
+               set_defaults:bool=True, # Set the generation defaults first (False: the caller has, and may be generating from the model meanwhile)
               )->Path:
     "Save `model` and `tok` with the generation defaults, as `pipeline('text-generation', model=folder)` loads them"
     import json
     if cfg is not None and cfg.lora:
         from huggingtweets.lora import for_saving
-        model = for_saving(model, cfg)
-    set_generation_defaults(model, tok)
+        model, set_defaults = for_saving(model, cfg), True # a merged copy has its base's settings
+    if set_defaults: set_generation_defaults(model, tok)
     model.save_pretrained(folder)
     tok.save_pretrained(folder)
     if (a := Path(folder)/'adapter_config.json').exists(): # an adapter kept: it names its base, a local one by its folder's name only

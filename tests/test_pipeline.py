@@ -130,6 +130,8 @@ def test_wandb_dirs(run):
     assert ModelRecord.load(r.folder).wandb == r.record.wandb
     tr = runs[1]
     assert {'finetuned-model', 'pretrained-model'} <= {a['type'] for a in tr['artifacts']}
+    model = next(a for a in tr['artifacts'] if a['type'] == 'finetuned-model')  # the weights, added while the model wrote posts, and the rest
+    assert {'model.safetensors', 'config.json', 'huggingtweets.json', 'README.md'} <= set(model['files']) and 'training-posts.txt' not in model['files']
     assert tr['summary']['valid_loss'] == pytest.approx(r.train.valid_loss)
 
 
