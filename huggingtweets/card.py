@@ -46,11 +46,11 @@ def base_license(base:str, # A base model: a Hub id or a local folder
     return next((v for k, v in sorted(BASE_LICENSES.items(), key=lambda kv: -len(kv[0])) if hid == k or hid.startswith(k + '-') or hid.startswith(k + '/')), None)
 
 # %% ../nbs/13_card.ipynb #c70711d6
-def md_text(s:str)->str:
-    "`s` safe in Markdown prose: no raw HTML"
-    return html.escape(str(s), quote=False)
+_MD_SPECIAL = re.compile(r'([\\`*_\[\]()!#|~])')
 
-def _cell(s): return md_text(s).replace('|', '\\|')
+def md_text(s:str)->str:
+    "`s` as plain text in Markdown prose or a table cell: no raw HTML, no link, image, emphasis or code"
+    return _MD_SPECIAL.sub(r'\\\1', html.escape(str(s), quote=False))
 
 def _base_md(base:str, local:bool=False):
     "The base model's name in the text, and the sentence on its limitations"
@@ -110,7 +110,7 @@ def _eval_results(record:ModelRecord, model_id:str)->list[EvalResult]|None:
     t = record.train
     if t.valid_loss is None: return None
     kw = dict(task_type='text-generation', dataset_type=record.dataset_repo or f'huggingtweets/{record.name}',
-              dataset_name=md_text(f"Held-out tweets of {join_names(['@' + a.handle for a in record.accounts])}"), dataset_split='validation')
+              dataset_name=re.sub('[<>]', '', f"Held-out tweets of {join_names(['@' + a.handle for a in record.accounts])}"), dataset_split='validation') # YAML, shown as text: no tag either
     return [EvalResult(metric_type='loss', metric_name='Validation loss', metric_value=round(t.valid_loss, 4), **kw)] + \
            ([EvalResult(metric_type='perplexity', metric_name='Perplexity', metric_value=round(t.perplexity, 2), **kw)] if t.perplexity else [])
 
@@ -139,7 +139,7 @@ def render_card(record:ModelRecord, # The model's record
                          widget=[{'text': prompt}], base_model=hid, datasets=[record.dataset_repo] if record.dataset_repo else None,
                          pipeline_tag='text-generation', license=record.license, library_name='peft' if lora and not lora['merged'] else 'transformers',
                          model_name=record.name, eval_results=_eval_results(record, model_id))
-    stats = [replace(a.stats, user_name=_cell(n)) for a, n in zip(accounts, names)]
+    stats = [replace(a.stats, user_name=md_text(n)) for a, n in zip(accounts, names)]
     memo = record.memorization
     memo_how = memo and (f"normalised text equal, or difflib's similarity ratio of at least {memo.get('measure', {}).get('threshold', 0.9)}")
     return ModelCard.from_template(data, template_path=str(TEMPLATE), front_matter=data.to_yaml(original_order=FRONT_ORDER),
@@ -147,8 +147,8 @@ def render_card(record:ModelRecord, # The model's record
         repo=REPO, wandb=wb, names_md=join_names([md_text(n) for n in names]), table=stats_table(stats, markdown=True), base_md=base_md, limits_md=limits_md,
         tuned_on=f"{md_text(handles[0])}'s tweets" if len(handles) == 1 else f'tweets from {join_names([md_text(h) for h in handles])}',
         valid_loss=t.valid_loss, perplexity=t.perplexity, base_loss=t.base_valid_loss, n_valid=sum(a.valid_posts for a in accounts),
-        languages_md=languages_md, language_note=md_text(note) if note else '', memo=memo, memo_pct=memo and f"{memo['share']:.0%}", memo_how=memo_how,
-        lora=lora, model_id_py=repr(model_id), prompt_py=json.dumps(prompt))
+        languages_md=languages_md, language_note=html.escape(note, quote=False) if note else '', memo=memo, memo_pct=memo and f"{memo['share']:.0%}", memo_how=memo_how,
+        lora=lora, model_id_py=repr(model_id), prompt_py=json.dumps(prompt), version=record.version)
 
 # %% ../nbs/13_card.ipynb #5f93e916
 def write_card(folder:str|Path, # A model folder

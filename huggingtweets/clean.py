@@ -140,6 +140,7 @@ def prepare_all(specs:list[str], # One to three account specs; repeats and blank
         a = c.account
         if (o := next((o for o in out if o.account.identity == a.identity), None)): warnings.warn(f"{s} and {o.account.spec} name the same account: it is used once."); continue
         if (o := next((o for o in out if _platform(o.account) == _platform(a) and o.account.handle.lower() == a.handle.lower()), None)):
+            if 'file' in (a.source, o.account.source): raise UserError(f"Two accounts are named @{a.handle}, from {o.account.spec} and {a.spec}: a file's account is named after the file (or its handle column), so rename one of the files.")
             raise UserError(f"@{a.handle} comes twice, from {o.account.spec} and {a.spec}: give it once (an X archive holds all of its posts).")
         out.append(c)
     return out

@@ -4,30 +4,39 @@
 
 # %% ../nbs/18_cli.ipynb #a048ab25
 from __future__ import annotations
-import argparse, contextlib, io, sys, warnings
-from dataclasses import fields, MISSING
+import argparse, inspect, re, sys, warnings
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from .core import UserError, sigterm_interrupts, mask_secrets
 
 # %% auto #0
-__all__ = ['COMMANDS', 'dataclass_options', 'parser', 'cmd_fetch', 'cmd_dataset', 'report', 'cmd_train', 'cmd_run', 'cmd_update',
+__all__ = ['COMMANDS', 'doc_options', 'parser', 'cmd_fetch', 'cmd_dataset', 'report', 'cmd_train', 'cmd_run', 'cmd_update',
            'cmd_sweep', 'cmd_generate', 'cmd_push', 'cmd_tiny_model', 'cmd_demo', 'main']
 
 # %% ../nbs/18_cli.ipynb #26835221
-def dataclass_options(p:argparse.ArgumentParser, # The parser to add options to
-                      cls, # A dataclass whose fields carry docments
-                      skip:tuple=(), # Fields left out
-                      rename:dict|None=None, # Field -> option name, where it differs from the field's
-                     ):
-    "Add an option for each field of `cls`: its type and default from the field, its help from the field's comment"
+def _type(annotation)->type:
+    "The type an option parses into, from a field's or parameter's annotation (a string, with `from __future__ import annotations`)"
+    a = str(annotation)
+    return next((t for t in (int, float) if t.__name__ in re.split(r'\W+', a)), str)
+
+def doc_options(p:argparse.ArgumentParser, # The parser to add options to
+                obj, # A dataclass, or a function, whose fields or parameters carry docments
+                names:dict|None=None, # {field: option strings} for those to add; every field of a dataclass when None
+                prefix:str='', # Put before each option's destination, where two objects share a name
+               ):
+    "Add an option for fields of `obj`: type and default from the field, help from its comment; False flags named `no_...` are plain switches"
     from fastcore.docments import docments
-    docs, rename = docments(cls), rename or {}
-    for f in fields(cls):
-        if f.name in skip: continue
-        opt, d = '--' + rename.get(f.name, f.name).replace('_', '-'), f.default
-        h = (docs.get(f.name) or '').replace('%', '%%')
-        if isinstance(d, bool): p.add_argument(opt, dest=f.name, action=argparse.BooleanOptionalAction, default=d, help=h)
-        else: p.add_argument(opt, dest=f.name, type=type(d) if d is not None else str, default=d, help=f'{h} (default: {d})')
+    docs = docments(obj)
+    items = {f.name: (f.default, f.type) for f in fields(obj)} if is_dataclass(obj) else {k: (v.default, v.annotation) for k, v in inspect.signature(obj).parameters.items()}
+    for name in (names or items):
+        d, ann = items[name]
+        opts = (names or {}).get(name) or ('--' + name.replace('_', '-'),)
+        h = (docs.get(name) or '').replace('%', '%%')
+        h = h[:1].lower() + h[1:]
+        if d is False and name.startswith('no_'): p.add_argument(*opts, dest=prefix + name, action='store_true', help=h)
+        elif isinstance(d, bool): p.add_argument(*opts, dest=prefix + name, action=argparse.BooleanOptionalAction, default=d, help=h)
+        else: p.add_argument(*opts, dest=prefix + name, metavar=name.upper(), type=type(d) if d is not None else _type(ann), default=d,
+                             help=h if d is None else f'{h} (default: {d})')
 
 def _add_fetch(p):
     p.add_argument('specs', nargs='+', metavar='SPEC', help='1 to 3 accounts: HANDLE, x:HANDLE, snscrape:HANDLE, bluesky:HANDLE, mastodon:@user@instance, archive:PATH, file:PATH')
@@ -35,36 +44,36 @@ def _add_fetch(p):
     p.add_argument('--refresh', action='store_true', help='fetch again even when cached')
 
 def _add_dataset(p, command:bool=False):
+    from huggingtweets.dataset import make_dataset
     if command: p.add_argument('--out', required=True, dest='dataset_dir', help='the dataset folder to write')
     else: p.add_argument('--dataset-dir', default=None, help='the dataset folder (default: DATA_DIR/NAME/dataset)')
-    p.add_argument('--dataset-epochs', '--text-epochs', type=int, default=4, dest='text_epochs', help='epochs written into the training split (default: 4)')
-    seeds = ('--seed', '--data-seed') if command else ('--data-seed',)
-    p.add_argument(*seeds, type=int, default=None, dest='data_seed', help='seed of the shuffles (default: drawn and recorded)')
-    p.add_argument('--valid-frac', type=float, default=0.1, help='share of posts held out (default: 0.1)')
+    seeds = ('--seed', '--data-seed') if command else ('--data-seed',) # `train` has its own --seed, the training's
+    doc_options(p, make_dataset, {'epochs': ('--dataset-epochs', '--text-epochs'), 'seed': seeds, 'valid_frac': ('--valid-frac',)}, prefix='data_')
 
 def _add_push(p, flag=False):
+    from huggingtweets.hub import PushTo
     if flag: p.add_argument('--push', action='store_true', help='push the model to the Hugging Face Hub')
-    p.add_argument('--repo-id', default=None, help='Hub repository (default: YOUR_USER/NAME)')
-    p.add_argument('--private', action='store_true', help='create the Hub repositories private')
-    p.add_argument('--push-dataset', action='store_true', help='push the posts too, as a dataset repository of the same name')
+    doc_options(p, PushTo, {'repo_id': ('--repo-id',), 'private': ('--private',), 'dataset': ('--push-dataset',)}, prefix='push_')
 
 def _add_train(p):
     from huggingtweets.train import TrainConfig
+    from huggingtweets.pipeline import train_and_publish
     p.add_argument('--out', default=None, help='the model folder (default: ./models/NAME)')
-    dataclass_options(p, TrainConfig)
+    doc_options(p, TrainConfig)
     p.add_argument('--no-fast', dest='graph', action='store_false', help=argparse.SUPPRESS) # the option's name until 0.1
     p.add_argument('--wandb', default=None, choices=['online', 'offline', 'disabled'], help='W&B tracking (default: online with a W&B key, else offline)')
-    p.add_argument('--memo-n', type=int, default=100, help='posts generated to measure how often the model copies (0: not measured; default: 100)')
+    doc_options(p, train_and_publish, {'memo_n': ('--memo-n',)})
     _add_push(p, flag=True)
 
 def _add_generate(p):
-    p.add_argument('--prompt', default='My dream is', help='the start of every post (default: My dream is)')
-    p.add_argument('-n', type=int, default=10, help='predictions (default: 10)')
-    p.add_argument('--no-copies', action='store_true', help='resample predictions that copy a training post, and mark those it could not replace')
+    from huggingtweets.pipeline import train_and_publish
+    doc_options(p, train_and_publish, {'prompt': ('--prompt',), 'n': ('-n',), 'no_copies': ('--no-copies',)})
 
 def parser()->argparse.ArgumentParser:
     "The `huggingtweets` command's parser"
     from huggingtweets import __version__
+    from huggingtweets.pipeline import train_and_publish
+    from huggingtweets.generate import generate
     ap = argparse.ArgumentParser('huggingtweets', description='Fine-tune a language model on the posts of one to three accounts.')
     ap.add_argument('--version', action='version', version=f'huggingtweets {__version__}')
     sub = ap.add_subparsers(dest='cmd', required=True, metavar='COMMAND')
@@ -77,7 +86,8 @@ def parser()->argparse.ArgumentParser:
     p = sub.add_parser('update', help="train a model on from its weights, on its accounts' posts as they are now")
     p.add_argument('model', help='a model folder trained here'); p.add_argument('--data-dir', default=None, help="where raw posts are cached (default: the training's)")
     p.add_argument('--wandb', default=None, choices=['online', 'offline', 'disabled'], help='W&B tracking (default: online with a W&B key, else offline)')
-    p.add_argument('--memo-n', type=int, default=100, help='posts generated to measure how often the model copies (default: 100)')
+    p.add_argument('--force', action='store_true', help='train on even when no post is new')
+    doc_options(p, train_and_publish, {'memo_n': ('--memo-n',)})
     _add_push(p, flag=True); _add_generate(p)
     p = sub.add_parser('sweep', help='write a W&B sweep of the training hyper-parameters, and start it when online')
     _add_fetch(p)
@@ -87,8 +97,9 @@ def parser()->argparse.ArgumentParser:
     p.add_argument('--count', type=int, default=0, help='with --start, also run this many trainings here')
     p.add_argument('--train-args', default='', help="options for each training, in one string: --train-args '--base-model distilgpt2 --lora'")
     p = sub.add_parser('generate', help='generate posts from a trained model')
-    p.add_argument('model', help='a model folder or Hub id'); p.add_argument('prompt', nargs='?', default='My dream is')
-    p.add_argument('-n', type=int, default=10, help='predictions (default: 10)'); p.add_argument('--seed', type=int, default=None)
+    p.add_argument('model', help='a model folder or Hub id')
+    p.add_argument('prompt', nargs='?', default='My dream is', help="the start of every post ('' for none; default: My dream is)")
+    doc_options(p, generate, {'n': ('-n',), 'seed': ('--seed',)})
     p.add_argument('--max-length', type=int, default=None, help="tokens at most, the prompt's included (default: the model's, 160)")
     p.add_argument('--no-copies', action='store_true', help="resample predictions that copy a training post (the model folder's training-posts.txt)")
     p = sub.add_parser('push', help='push a trained model to the Hugging Face Hub')
@@ -123,7 +134,7 @@ def _dataset(a, timings=None):
     with phase(timings, 'dataset'):
         with warnings.catch_warnings(record=True) as ws:
             warnings.simplefilter('always')
-            ds = make_dataset(cur, a.text_epochs, a.data_seed, a.valid_frac)
+            ds = make_dataset(cur, a.data_epochs, a.data_seed, a.data_valid_frac)
         out = Path(a.dataset_dir or Path(a.data_dir)/ds.name/'dataset')
         save_dataset(ds, out)
     for w in ws: _say(f'Warning: {w.message}')
@@ -152,7 +163,9 @@ def _memo_line(memo:dict|None)->str:
 def report(r)->list[str]:
     "What a finished run says: how training went, how often the model copies, and where everything is"
     t = r.train
-    vl = f'{t.valid_loss:.4f} (perplexity {t.perplexity:.1f}; the base model: {t.base_valid_loss:.4f})' if t.valid_loss is not None else 'n/a'
+    ppl = f'perplexity {t.perplexity:.1f}' if t.perplexity is not None else 'perplexity n/a'
+    before = f"; before: {t.base_valid_loss:.4f}" if t.base_valid_loss is not None else ''
+    vl = f'{t.valid_loss:.4f} ({ppl}{before})' if t.valid_loss is not None else 'n/a'
     on = t.device + (f' x {t.processes} processes' if t.processes > 1 else '')
     lines = [f'Trained {t.steps:,} steps in {t.seconds:.1f} s on {on} ({t.tokens_per_s:,.0f} tokens/s, {t.loop}); validation loss {vl}']
     if t.loop_note: lines.append(f'Note: trained without a CUDA graph ({t.loop_note})')
@@ -171,41 +184,44 @@ def _distributed():
         if not dist.is_initialized(): dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
     return rank, world
 
-def _shared_dataset(a, timings, rank, world):
-    "The dataset: built by the first process, read from its folder by the others"
-    if world == 1: return _dataset(a, timings)
+def _shared(build, # Makes the thing (the dataset), or raises a `UserError`
+            rank:int, world:int, # This process's rank, and the number of processes
+           ):
+    "What `build()` returns: built by the first process alone, and sent to the others"
+    if world == 1: return build()
     import torch.distributed as dist
-    from huggingtweets.dataset import load_dataset
-    msg = [None]
     if rank == 0:
-        try:
-            ds = _dataset(a, timings)
-            msg = [str(Path(a.dataset_dir or Path(a.data_dir)/ds.name/'dataset').resolve())]
+        try: msg = [build()]
         except UserError as e: msg = [UserError(str(e))]
-        dist.broadcast_object_list(msg, src=0)
-        if isinstance(msg[0], UserError): raise msg[0]
-        return ds
+        except BaseException as e: # the others learn that it failed, and say so in one line, instead of waiting for ever
+            dist.broadcast_object_list([UserError(f'The first process failed ({type(e).__name__}): its own message says why.')], src=0)
+            raise
+    else: msg = [None]
     dist.broadcast_object_list(msg, src=0)
     if isinstance(msg[0], UserError): raise msg[0]
-    return load_dataset(msg[0])
+    return msg[0]
+
+def _push_to(a, repo_id:str|None=None):
+    from huggingtweets.hub import PushTo
+    return PushTo(a.push_repo_id or repo_id, private=a.push_private, dataset=a.push_dataset)
 
 def _train(a, n=0):
     from huggingtweets.pipeline import train_and_publish, timings_text
-    from huggingtweets.hub import PushTo
     from huggingtweets.generate import predictions_table
     from huggingtweets.lang import language_warning
     _quiet_transformers()
     timings = {}
     cfg = _train_config(a) # bad settings fail before anything is fetched
+    from huggingtweets.train import device_and_precision
+    from huggingtweets.track import wandb_mode
+    device_and_precision(cfg), wandb_mode(a.wandb)
     rank, world = _distributed()
-    if rank != 0: # only the first process fetches, writes and speaks; the others train beside it
-        with contextlib.redirect_stdout(io.StringIO()): ds = _shared_dataset(a, timings, rank, world)
-        return train_and_publish(ds, Path(a.out or 'models'), cfg, progress=False)
-    ds = _shared_dataset(a, timings, rank, world)
+    ds = _shared(lambda: _dataset(a, timings), rank, world) # only the first process fetches, writes and speaks
+    if rank != 0: return train_and_publish(ds, Path(a.out or 'models'), cfg, progress=False) # the others train beside it
     out = Path(a.out or Path('models')/ds.name)
     if (note := language_warning([tuple(l) for l in ds.languages], cfg.base_model)): _say(f'Note: {note}')
     _say(f'Training {cfg.base_model} on {ds.name} ...')
-    push = PushTo(a.repo_id, private=a.private, dataset=a.push_dataset) if a.push else None
+    push = _push_to(a) if a.push else None
     r = train_and_publish(ds, out, cfg, a.wandb, push, a.data_dir, getattr(a, 'prompt', 'My dream is'), n, getattr(a, 'no_copies', False),
                           a.memo_n, progress=True, timings=timings)
     for l in report(r): _say(l)
@@ -223,15 +239,29 @@ def cmd_run(a):
 
 def cmd_update(a):
     "Train a model on, on its accounts' newer posts"
-    from huggingtweets.pipeline import update_model, timings_text
-    from huggingtweets.hub import PushTo
+    from huggingtweets.pipeline import update_dataset, update_model, timings_text
     from huggingtweets.record import ModelRecord
     from huggingtweets.generate import predictions_table
     _quiet_transformers()
     timings = {}
-    push = PushTo(a.repo_id or ModelRecord.load(a.model).repo_id, private=a.private, dataset=a.push_dataset) if a.push else None
-    _say(f'Updating {a.model} ...')
-    r = update_model(a.model, a.data_dir, wandb=a.wandb, push=push, prompt=a.prompt, n=a.n, no_copies=a.no_copies, memo_n=a.memo_n, progress=True, timings=timings)
+    rank, world = _distributed()
+    record = ModelRecord.load(a.model)
+    if rank == 0: _say(f'Updating {a.model} (version {record.version}) ...')
+    def build():
+        from huggingtweets.clean import stats_table
+        with warnings.catch_warnings(record=True) as ws:
+            warnings.simplefilter('always')
+            ds = update_dataset(a.model, a.data_dir, force=a.force, timings=timings)
+        for w in ws: _say(f'Note: {w.message}')
+        if ds is not None: _say(stats_table(ds.stats))
+        return ds
+    ds = _shared(build, rank, world)
+    if ds is None:
+        if rank == 0: _say(f'No new post to train on since version {record.version}: the model stays as it is (--force trains it on anyway).')
+        return
+    if rank != 0: return update_model(a.model, a.data_dir, ds=ds, progress=False)
+    push = _push_to(a, record.repo_id) if a.push else None
+    r = update_model(a.model, a.data_dir, ds=ds, wandb=a.wandb, push=push, prompt=a.prompt, n=a.n, no_copies=a.no_copies, memo_n=a.memo_n, progress=True, timings=timings)
     _say(f'Version {r.record.version}: {", ".join(f"@{x.handle} {x.stats.kept:,} posts" for x in r.record.accounts)}')
     for l in report(r): _say(l)
     if a.n: _say(predictions_table(r.prompt, r.predictions, ['copies a training post' if c else '' for c in r.copies]))
@@ -260,7 +290,7 @@ def cmd_generate(a):
     from huggingtweets.generate import load_model, generate, predictions_table
     from huggingtweets.memorize import generate_new
     _quiet_transformers()
-    kw = dict(max_length=a.max_length) if a.max_length else {}
+    kw = dict(max_length=a.max_length) if a.max_length is not None else {}
     if not a.no_copies: return _say(predictions_table(a.prompt, generate(a.model, a.prompt, a.n, a.seed, **kw)))
     from huggingtweets.core import model_location
     posts = Path(model_location(a.model))/'training-posts.txt'
@@ -273,7 +303,7 @@ def cmd_push(a):
     from huggingtweets.hub import PushTo
     from huggingtweets.dataset import load_dataset
     ds = load_dataset(a.dataset) if a.dataset else None
-    _say(f'Pushed to {publish(a.model, PushTo(a.repo_id, private=a.private, dataset=a.push_dataset), dataset=ds)}')
+    _say(f'Pushed to {publish(a.model, _push_to(a), dataset=ds)}')
 
 def cmd_tiny_model(a):
     from huggingtweets.train import make_tiny_model

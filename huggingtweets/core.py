@@ -4,16 +4,16 @@
 
 # %% ../nbs/00_core.ipynb #3e49869f
 from __future__ import annotations
-import base64, binascii, json, os, re, shutil, signal, tempfile, threading
+import base64, binascii, configparser, json, netrc, os, re, shutil, signal, tempfile, threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 # %% auto #0
-__all__ = ['EOT', 'SECRET_ENV', 'UserError', 'Post', 'slugify', 'Spec', 'Account', 'sweep_stale', 'atomic_write', 'AtomicDir',
-           'sigterm_interrupts', 'is_url', 'public_spec', 'public_avatar', 'model_location', 'env_secrets',
-           'mask_secrets']
+__all__ = ['EOT', 'SECRET_ENV', 'UserError', 'Post', 'slugify', 'Spec', 'Account', 'sweep_stale', 'atomic_write', 'replaceable',
+           'AtomicDir', 'sigterm_interrupts', 'is_url', 'public_spec', 'public_avatar', 'is_model_folder',
+           'model_location', 'netrc_path', 'wandb_saved_key', 'hf_saved_tokens', 'env_secrets', 'mask_secrets']
 
 # %% ../nbs/00_core.ipynb #bc2e77e5
 class UserError(Exception):
@@ -114,9 +114,24 @@ def atomic_write(path:str|Path, # The file to write
     return path
 
 # %% ../nbs/00_core.ipynb #25c6f0a9
+def replaceable(dest:str|Path, # A folder about to be written as one unit
+                marks:tuple[str, ...], # Files that mark a folder as one of ours (`dataset.json`, `huggingtweets.json`)
+               )->Path:
+    "`dest`, resolved; a `UserError` when writing it would replace something of the user's: a file, a folder that holds this one, or a folder with other files"
+    p = Path(dest).expanduser().resolve()
+    if p == Path.cwd().resolve() or p in Path.cwd().resolve().parents: raise UserError(f"{str(dest)!r} is this folder or holds it: give a new folder to write to, such as models/NAME.")
+    if not p.exists(): return p
+    if not p.is_dir(): raise UserError(f"{str(dest)!r} is a file, and writing there would replace it: give a folder to write to.")
+    if any((p/m).exists() for m in marks) or not any(p.iterdir()): return p
+    names = sorted(x.name for x in p.iterdir())
+    raise UserError(f"{str(dest)!r} holds other files ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''}), which writing there would replace: give a new folder, or one an earlier run wrote.")
+
 class AtomicDir:
     "Context manager: yields a temporary folder that replaces `dest` on success and is removed on failure"
-    def __init__(self, dest:str|Path): self.dest = Path(dest)
+    def __init__(self, dest:str|Path, # The folder to write
+                 marks:tuple[str, ...]|None=None, # When given, an existing `dest` must be one of ours (see `replaceable`)
+                ):
+        self.dest = replaceable(dest, marks) if marks is not None else Path(dest).expanduser().resolve()
     def __enter__(self)->Path:
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         sweep_stale(self.dest.parent, self.dest.name)
@@ -173,14 +188,17 @@ def public_avatar(avatar:str)->str:
     return avatar if is_url(avatar) else ''
 
 # %% ../nbs/00_core.ipynb #c5a3534a
+def is_model_folder(path:str|Path)->bool:
+    "Whether `path` holds a saved model: its `config.json`, or a LoRA adapter's `adapter_config.json`"
+    return any((Path(path)/n).is_file() for n in ('config.json', 'adapter_config.json'))
+
 def model_location(name:str, # A Hub id (`gpt2`, `user/name`) or the folder of a saved model
                   )->str:
     "`name` as a folder or a Hub id; a `UserError` at once for a path that is not a model folder, or a Hub id while the Hub is offline"
-    import os
     from huggingface_hub import constants
     path = Path(name).expanduser()
     if path.is_dir():
-        if not (path/'config.json').exists(): raise UserError(f"{name!r} is a folder, but not a model folder (no config.json): give the folder `huggingtweets train` wrote, or a Hub id such as gpt2.")
+        if not is_model_folder(path): raise UserError(f"{name!r} is a folder, but not a model folder (no config.json, nor a LoRA adapter's adapter_config.json): give the folder `huggingtweets train` wrote, or a Hub id such as gpt2.")
         return str(path)
     looks_local = name.startswith(('.', '/', '~')) or '\\' in name or name.count('/') > 1 or path.exists() or (name.count('/') == 1 and path.parent.is_dir())
     if looks_local or not name.strip(): raise UserError(f"No model folder at {name!r}: give the folder of a saved model (`huggingtweets train` writes models/NAME), or a Hub id such as gpt2.")
@@ -190,11 +208,41 @@ def model_location(name:str, # A Hub id (`gpt2`, `user/name`) or the folder of a
 # %% ../nbs/00_core.ipynb #056b8503
 SECRET_ENV = ('WANDB_API_KEY', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'X_BEARER_TOKEN')
 
+def netrc_path(env:dict)->Path:
+    "The netrc file, where `wandb login` saves its key: `NETRC`, else `~/.netrc` (or `~/_netrc`)"
+    if env.get('NETRC'): return Path(env['NETRC']).expanduser()
+    home = Path(env['HOME']) if env.get('HOME') else Path.home()
+    return next((home/n for n in ('.netrc', '_netrc') if (home/n).exists()), home/'.netrc')
+
+def wandb_saved_key(env:dict|None=None, # Environment variables; `os.environ` by default
+                   )->str|None:
+    "The key `wandb login` saved for W&B's host (`api.wandb.ai`, or `WANDB_BASE_URL`'s), if any"
+    env = os.environ if env is None else env
+    host = urlsplit(env.get('WANDB_BASE_URL') or 'https://api.wandb.ai').netloc
+    try: creds = netrc.netrc(netrc_path(env)).authenticators(host)
+    except (OSError, netrc.NetrcParseError): return None
+    return (creds[2] or None) if creds else None
+
+def hf_saved_tokens(env:dict|None=None, # Environment variables; `os.environ` by default
+                   )->list[str]:
+    "The tokens `hf auth login` saved: the active one and every stored one"
+    env = os.environ if env is None else env
+    home = Path(env['HF_HOME']).expanduser() if env.get('HF_HOME') else Path(env.get('XDG_CACHE_HOME') or Path(env.get('HOME') or Path.home())/'.cache')/'huggingface'
+    token = Path(env['HF_TOKEN_PATH']).expanduser() if env.get('HF_TOKEN_PATH') else home/'token'
+    stored = configparser.ConfigParser(interpolation=None)
+    try: stored.read(home/'stored_tokens', encoding='utf-8')
+    except configparser.Error: pass
+    toks = [s.get('hf_token', '') for s in stored.values()]
+    try: toks.append(token.read_text(encoding='utf-8'))
+    except (OSError, UnicodeDecodeError): pass
+    return [t.strip() for t in toks if t.strip()]
+
 def env_secrets(env:dict|None=None, # Environment variables; `os.environ` by default
                )->list[str]:
-    "The values of the secret variables (`SECRET_ENV`) that are set"
+    "The secrets of this machine: the secret variables' values (`SECRET_ENV`), the saved W&B key and the saved Hub tokens"
     env = os.environ if env is None else env
-    return [v for k in SECRET_ENV if len(v := (env.get(k) or '').strip()) >= 4]
+    found = [env.get(k) or '' for k in SECRET_ENV] + [wandb_saved_key(env) or ''] + hf_saved_tokens(env)
+    return list(dict.fromkeys(v for s in found if len(v := s.strip()) >= 4))
 
 _B64RUN = re.compile(r'[A-Za-z0-9+/_-]{12,}={0,2}')
 

@@ -190,7 +190,7 @@ def save_dataset(ds:PostsDataset, # The dataset
                 )->Path:
     "Write `ds` to the folder `out` as one unit"
     out = Path(out)
-    with AtomicDir(out) as tmp, quiet_datasets():
+    with AtomicDir(out, marks=('dataset.json',)) as tmp, quiet_datasets(): # never in place of a folder of the user's
         ds.splits.save_to_disk(str(tmp))
         ds.posts.save_to_disk(str(tmp/'posts'))
         (tmp/'train.txt').write_text(ds.train_text, encoding='utf-8')

@@ -196,6 +196,7 @@ def read_file(path:str|Path # A .csv, .tsv, .json, .jsonl or .txt file of posts
              )->Account:
     "The posts of a file, and the account's handle"
     p = Path(path).expanduser()
+    if p.is_dir(): raise UserError(f"{str(p)!r} is a folder: give one file of posts, or write archive:{p} for an X archive's folder.")
     if not p.is_file(): raise UserError(f"No file at {str(p)!r}: check the path.")
     ext, authors = p.suffix.lower(), set()
     if ext not in FILE_SUFFIXES: raise UserError(f"{p.name}: a file source must be " + ', '.join(FILE_SUFFIXES) + ' (or give an X archive as archive:PATH).')

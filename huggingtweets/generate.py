@@ -4,10 +4,10 @@
 
 # %% ../nbs/10_generate.ipynb #2b629a11
 from __future__ import annotations
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from .core import UserError
-from .core import model_location
+from .core import UserError, model_location
 
 # %% auto #0
 __all__ = ['load_model', 'Generated', 'generate', 'predictions_table']
@@ -20,18 +20,32 @@ def load_model(folder:str|Path, # A model folder saved by huggingtweets (or any 
     import torch
     from transformers import AutoTokenizer, AutoModelForCausalLM
     from transformers.utils import logging
+    from safetensors import SafetensorError
     where = model_location(str(folder))
     if device == 'auto': device = 'cuda' if torch.cuda.is_available() else 'cpu'
     old = logging.get_verbosity()
     logging.set_verbosity_error()
     try:
         tok = AutoTokenizer.from_pretrained(where)
-        model = AutoModelForCausalLM.from_pretrained(where).to(device).eval()
-    except (OSError, ValueError) as e:
+        model = (_with_adapter(where) if (Path(where)/'adapter_config.json').is_file() else AutoModelForCausalLM.from_pretrained(where)).to(device).eval()
+    except (OSError, ValueError, SafetensorError) as e: # missing, unreadable, or cut short
         raise UserError(f"Could not load a model from {str(folder)!r} ({str(e).splitlines()[0][:160]}): train one first (`huggingtweets train`), or give a model folder or Hub id.") from None
     finally: logging.set_verbosity(old)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     return tok, model
+
+def _with_adapter(folder:str):
+    "The base a kept LoRA adapter names (its full path on this machine, for a local base), with the adapter merged in, and the folder's generation settings"
+    import json
+    from transformers import GenerationConfig
+    from huggingtweets.lora import _peft, quiet_peft
+    from huggingtweets.record import LocalRecord
+    from huggingtweets.train import load_base
+    local = LocalRecord.load(folder)
+    base = (local and local.base_model) or json.loads(Path(folder, 'adapter_config.json').read_text(encoding='utf-8')).get('base_model_name_or_path') or ''
+    with quiet_peft(): model = _peft().PeftModel.from_pretrained(load_base(base)[1], folder).merge_and_unload()
+    model.generation_config = GenerationConfig.from_pretrained(folder)
+    return model
 
 # %% ../nbs/10_generate.ipynb #41a51ebe
 @dataclass
@@ -41,6 +55,8 @@ class Generated:
     ended:bool
 
 # %% ../nbs/10_generate.ipynb #ef7da6b5
+_CONTROL = re.compile('[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]')
+
 def generate(model, # A model folder, or the `(tokenizer, model)` pair from `load_model`
              prompt:str='My dream is', # The start of every post ('' for none: the model's own idea of a post)
              n:int=10, # How many posts
@@ -54,15 +70,18 @@ def generate(model, # A model folder, or the `(tokenizer, model)` pair from `loa
     if n < 0: raise UserError(f"n must be at least 0, not {n}.")
     if n == 0: return []
     tok, model = load_model(model) if isinstance(model, (str, Path)) else model
-    if seed is not None: torch.manual_seed(seed)
     ids = torch.tensor([[tok.eos_token_id] + tok(prompt, add_special_tokens=False).input_ids], device=model.device) # after an end of text, as in training
     g = model.generation_config
     kw = dict(max_length=max(g.max_length or 160, ids.shape[1] + 1), min_length=g.min_length or 0, do_sample=True if g.do_sample is None else g.do_sample,
               pad_token_id=tok.eos_token_id) | kwargs
     if kw['max_length'] <= ids.shape[1]:
         raise UserError(f"max_length {kw['max_length']} leaves no room after the prompt ({ids.shape[1]} tokens with the start token): give a larger max_length.")
+    context = getattr(model.config, 'n_positions', None) or getattr(model.config, 'max_position_embeddings', None)
+    if context and ids.shape[1] >= context: raise UserError(f"The prompt is {ids.shape[1] - 1} tokens, and the model reads {context} at most: give a shorter prompt.")
+    if context: kw['max_length'] = min(kw['max_length'], context) # the model can't write past its context
     out = []
-    with torch.no_grad():
+    with torch.random.fork_rng(devices=[model.device] if model.device.type == 'cuda' else [], enabled=seed is not None), torch.no_grad(): # a seed leaves the caller's random state as it was
+        if seed is not None: torch.manual_seed(seed)
         for k in range(0, n, batch_size):
             m = min(batch_size, n - k)
             out += model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), num_return_sequences=m, **kw)[:, 1:].tolist() # without the start token
@@ -70,7 +89,8 @@ def generate(model, # A model folder, or the `(tokenizer, model)` pair from `loa
     for o in out:
         end = eos in o
         if end: o = o[:o.index(eos)]
-        res.append(Generated(tok.decode(o, skip_special_tokens=True).split('\n')[0].replace('\ufffd', '').strip(), end)) # a half-written character (byte-level tokens) is dropped
+        text = tok.decode(o, skip_special_tokens=True).split('\n')[0]
+        res.append(Generated(_CONTROL.sub('', text).strip(), end)) # a half-written character (byte-level tokens) and control characters are dropped
     return res if with_ends else [g.text for g in res]
 
 # %% ../nbs/10_generate.ipynb #7ec810bb

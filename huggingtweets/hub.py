@@ -70,8 +70,9 @@ class PushTo:
         if self.api is None:
             from huggingtweets import __version__
             self.api = HfApi(token=self.token, library_name='huggingtweets', library_version=__version__)
-        if not self.repo_id or '/' not in self.repo_id:
-            self.repo_id = f"{_hub_call(lambda: self.api.whoami(), self.repo_id or name, self.token)['name']}/{self.repo_id or name}"
+        if self.repo_id and '/' in self.repo_id: _hub_call(lambda: validate_repo_id(self.repo_id), self.repo_id, self.token) # no request for a bad id
+        me = _hub_call(lambda: self.api.whoami(), self.repo_id or name, self.token)['name'] # the token works: known before anything is trained
+        if not self.repo_id or '/' not in self.repo_id: self.repo_id = f"{me}/{self.repo_id or name}"
         _hub_call(lambda: validate_repo_id(self.repo_id), self.repo_id, self.token)
         return self.repo_id
 

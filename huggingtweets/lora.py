@@ -5,14 +5,22 @@
 # %% ../nbs/09_lora.ipynb #88b7c4fc
 from __future__ import annotations
 import math, tempfile, warnings
+from contextlib import contextmanager
 from pathlib import Path
 from .core import UserError, model_location
 
 # %% auto #0
-__all__ = ['lora_config', 'apply_lora', 'quantization_config', 'is_peft', 'for_saving', 'count_params', 'memory_estimate',
-           'choose_lora']
+__all__ = ['quiet_peft', 'lora_config', 'apply_lora', 'quantization_config', 'is_peft', 'for_saving', 'count_params',
+           'memory_estimate', 'choose_lora']
 
 # %% ../nbs/09_lora.ipynb #04262c30
+@contextmanager
+def quiet_peft():
+    "Context manager: peft asks an attribute that transformers is renaming, a notice for peft's developers that ours need not see"
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='.*is_gradient_checkpointing.*', category=FutureWarning)
+        yield
+
 def _peft():
     try: import peft
     except ImportError: raise UserError("LoRA needs peft: pip install peft (or pip install 'huggingtweets[lora]').") from None
@@ -34,9 +42,7 @@ def apply_lora(model, # The base model, loaded (4-bit or not)
     peft = _peft()
     if getattr(model, 'is_loaded_in_4bit', False): model = peft.prepare_model_for_kbit_training(model)
     try:
-        with warnings.catch_warnings(): # peft asks an attribute that transformers is renaming: a notice for peft's developers
-            warnings.filterwarnings('ignore', message='.*is_gradient_checkpointing.*', category=FutureWarning)
-            return peft.get_peft_model(model, lora_config(model, cfg))
+        with quiet_peft(): return peft.get_peft_model(model, lora_config(model, cfg))
     except ValueError as e: raise UserError(f"LoRA could not be put on {cfg.base_model} ({str(e).splitlines()[0][:160]}): name its layers with --lora-targets.") from None
 
 # %% ../nbs/09_lora.ipynb #f19bdf16
@@ -56,17 +62,15 @@ def is_peft(model)->bool: return hasattr(model, 'peft_config')
 
 def for_saving(model, # What `finetune` trained
                cfg, # Its `train.TrainConfig`
+               reload=None, # Loads a bf16 copy of the base as it trained (`train.load_base`), to merge a 4-bit base's adapter into
               ):
     "The model to save: the merged weights, or the peft model itself to keep the adapter"
     if not is_peft(model) or not cfg.merge_lora: return model
     if not getattr(model, 'is_loaded_in_4bit', False) and not getattr(model.base_model.model, 'is_loaded_in_4bit', False): return model.merge_and_unload()
-    import torch
-    from transformers import AutoModelForCausalLM
     peft = _peft()
     with tempfile.TemporaryDirectory() as adapter:
         model.save_pretrained(adapter)
-        base = AutoModelForCausalLM.from_pretrained(cfg.base_model, dtype=torch.bfloat16)
-        return peft.PeftModel.from_pretrained(base, adapter).merge_and_unload()
+        with quiet_peft(): return peft.PeftModel.from_pretrained(reload(), adapter).merge_and_unload()
 
 # %% ../nbs/09_lora.ipynb #cb55a26a
 def count_params(base:str)->tuple[int, object]:

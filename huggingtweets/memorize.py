@@ -189,7 +189,7 @@ def _pair(model):
 def sample_memorization(model, # A model folder, or the `(tokenizer, model)` pair from `generate.load_model`
                         train:list[str]|TrainIndex, # The training posts, or their index
                         n:int=100, # Posts to generate
-                        seed:int|None=0, # Seeds the sampling once, before the first batch
+                        seed:int|None=0, # Seeds the sampling (batch k with seed + k), for repeatable results
                         batch_size:int=50, # Posts generated in one call
                         measure:CopyMeasure|None=None, # What counts as a copy
                         **kwargs, # Overrides of the stored generation settings: max_length, top_p, temperature...
@@ -197,7 +197,7 @@ def sample_memorization(model, # A model folder, or the `(tokenizer, model)` pai
     "Generate `n` posts from the end-of-text token alone (no prompt) and measure how many copy a training post"
     from huggingtweets.generate import generate
     pair, gens = _pair(model), []
-    for i in range(0, n, batch_size): gens += generate(pair, '', min(batch_size, n - i), seed if i == 0 else None, with_ends=True, **kwargs)
+    for k, i in enumerate(range(0, n, batch_size)): gens += generate(pair, '', min(batch_size, n - i), None if seed is None else seed + k, with_ends=True, **kwargs)
     m = memorization([g.text for g in gens], train, measure)
     m.ended = sum(g.ended for g in gens) / len(gens) if gens else None
     return m
@@ -214,7 +214,7 @@ def generate_new(model, # A model folder, or the `(tokenizer, model)` pair from 
                  prompt:str, # The start of every post
                  n:int, # How many posts
                  train:list[str]|TrainIndex, # The training posts, or their index (build it once to call often)
-                 seed:int|None=None, # Seeds the sampling once, before the first batch
+                 seed:int|None=None, # Seeds the sampling (resampling round r with seed + r), for repeatable results
                  max_rounds:int=3, # Resamplings of the copies at most
                  **kwargs, # Overrides of the stored generation settings: max_length, top_p, temperature...
                 )->list[Prediction]:
@@ -225,8 +225,8 @@ def generate_new(model, # A model folder, or the `(tokenizer, model)` pair from 
     texts = generate(pair, prompt, n, seed, **kwargs)
     found = [index.match(t) for t in texts]
     todo = [i for i, m in enumerate(found) if m and m.copy]
-    for _ in range(max_rounds):
+    for r in range(1, max_rounds + 1):
         if not todo: break
-        for i, t in zip(todo, generate(pair, prompt, len(todo), None, **kwargs)): texts[i], found[i] = t, index.match(t)
+        for i, t in zip(todo, generate(pair, prompt, len(todo), None if seed is None else seed + r, **kwargs)): texts[i], found[i] = t, index.match(t)
         todo = [i for i in todo if found[i] and found[i].copy]
     return [Prediction(t, m.train if m and m.copy else None) for t, m in zip(texts, found)]

@@ -4,23 +4,24 @@
 
 # %% ../nbs/16_pipeline.ipynb #7fc82e1b
 from __future__ import annotations
-import json, shutil, time
+import os, shutil, time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from .core import UserError, AtomicDir, is_url
+from .core import UserError, AtomicDir, is_url, is_model_folder, replaceable
 from .dataset import PostsDataset, make_dataset
 from .train import TrainConfig, finetune, save_model, set_generation_defaults
 from .generate import generate
 from .memorize import TrainIndex, generate_new, sample_memorization
-from .record import ModelRecord, RECORD
+from .record import ModelRecord, LocalRecord, RECORD
+from .sources import lasting_spec
 from .card import write_card, base_license
 from .hub import PushTo, upload, upload_dataset
 from . import track
 
 # %% auto #0
-__all__ = ['LOCAL', 'phase', 'timings_text', 'RunResult', 'train_and_publish', 'publish', 'update_model']
+__all__ = ['DRAWN', 'phase', 'timings_text', 'RunResult', 'train_and_publish', 'publish', 'update_dataset', 'update_model']
 
 # %% ../nbs/16_pipeline.ipynb #f034ccbe
 @contextmanager
@@ -57,14 +58,28 @@ class RunResult:
     def model_id(self)->str: return self.record.repo_id or str(self.folder)
 
 # %% ../nbs/16_pipeline.ipynb #68e07d1c
-LOCAL = '.huggingtweets-local.json'
-
-# %% ../nbs/16_pipeline.ipynb #7a8d66a0
 def _keep_avatars(ds:PostsDataset, folder:Path):
     "Avatars from archives travel with the model, for its card"
     for a in ds.info.accounts:
         p = Path(a.avatar or '')
         if a.avatar and not is_url(a.avatar) and p.is_file(): shutil.copyfile(p, folder/f'avatar-{a.slug}{p.suffix.lower()}')
+
+DRAWN = ('thumbnail.png', 'predictions') # what the app drew from a model's posts: a new version keeps it
+
+def _keep_drawn(old:Path, folder:Path):
+    "The app's cards and thumbnail, carried from the model's previous version into the new folder"
+    for n in DRAWN:
+        if (old/n).is_file(): shutil.copyfile(old/n, folder/n)
+        elif (old/n).is_dir(): shutil.copytree(old/n, folder/n)
+
+def _model_id(out:Path)->str:
+    "How the card names a model not on the Hub: its folder, relative to here when it is below, else by its name (no absolute path leaves the machine)"
+    try: return out.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError: return out.resolve().name
+
+def _lasting(spec:str)->str:
+    try: return lasting_spec(spec)
+    except UserError: return spec # a file gone since it was read: kept as it was written
 
 def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
                       out:str|Path, # The model folder to write
@@ -81,14 +96,21 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
                       wandb_dir:str|Path|None=None, # Where W&B writes its runs; its default when None
                       timings:dict|None=None, # Seconds by phase, added to (see `phase`)
                       previous:ModelRecord|None=None, # The record of the model this run continues (see `update_model`)
-                     )->RunResult:
-    "Fine-tune on `ds` with W&B tracking, predict, measure copies, write the folder with its record and card, and push when asked"
-    import os
+                     )->RunResult|None:
+    "Fine-tune on `ds` with W&B tracking, predict, measure copies, write the folder with its record and card, and push when asked; None in the other processes of a data-parallel run"
     cfg, timings, out = cfg or TrainConfig(), {} if timings is None else timings, Path(out)
+    if n < 0 or memo_n < 0: raise UserError(f"The number of predictions and of posts to measure copies on must be at least 0, not {min(n, memo_n)}.")
     if int(os.environ.get('RANK', 0)) != 0: # another process of torchrun or accelerate: it trains, the first one does the rest
         finetune(ds, cfg, progress=False)
         return None
+    replaceable(out, (RECORD,)) # a folder of the user's is refused now, not after training
     with phase(timings, 'hub check'): repo = push.resolve(ds.name) if push else None
+    dataset_repo = None
+    if push and push.dataset:
+        with phase(timings, 'push'): dataset_repo = upload_dataset(ds.splits, push)
+    base = Path(cfg.base_model).expanduser()
+    here = LocalRecord([_lasting(a.spec) for a in ds.info.accounts], str(Path(data_dir).resolve()), str(base.resolve()) if base.is_dir() else cfg.base_model)
+    if previous and (old := LocalRecord.load(out)): here.base_model = old.base_model # trained on from itself: the first base
     t = track.Tracking(wandb, dir=wandb_dir, quiet=True) # where the runs went is in the result (`wandb_dirs`, the record's links)
     in_sweep = bool(os.environ.get('WANDB_SWEEP_ID')) and t.enabled # inside a W&B agent, the one run is the sweep's train run
     with phase(timings, 'W&B data'): links, pre_dir = track.log_preprocess(t, ds, data_dir) if not in_sweep else ({}, None)
@@ -98,7 +120,7 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
         links = track.merge_links(links, track.run_links(run, 'train'))
         with phase(timings, 'train'): tok, model, res = finetune(ds, cfg, callbacks=track.metrics_callbacks(run) + list(callbacks or []), progress=progress)
         pair = (tok, model.eval())
-        with AtomicDir(out) as folder, ThreadPoolExecutor(1) as pool:
+        with AtomicDir(out, marks=(RECORD,)) as folder, ThreadPoolExecutor(1) as pool:
             set_generation_defaults(model, tok)
             # the weights are written (and hashed for W&B) while the model writes posts: off the critical path. A LoRA is merged
             # into its weights when saved, which changes the model: it is saved after.
@@ -109,12 +131,13 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
             with phase(timings, 'memorization'): memo = sample_memorization(pair, index, memo_n, seed=cfg.seed) if memo_n else None
             with phase(timings, 'save'):
                 art = saving.result() if saving else _save_weights(tok, model, folder, cfg, run, ds.name)
-                record = _record(ds, res, links, repo, cfg, memo, timings, previous)
+                record = _record(ds, res, links, repo, dataset_repo, cfg, memo, timings, previous)
                 _keep_avatars(ds, folder)
+                if previous: _keep_drawn(out, folder)
                 (folder/'training-posts.txt').write_text(''.join(t + '\n' for t in index.texts), encoding='utf-8')
-                (folder/LOCAL).write_text(json.dumps(dict(specs=[a.spec for a in ds.info.accounts], data_dir=str(Path(data_dir).resolve())), indent=2), encoding='utf-8')
+                here.save(folder)
                 record.save(folder)
-                write_card(folder, record, repo or str(out.resolve()), prompt=prompt)
+                write_card(folder, record, record.repo_id or _model_id(out), prompt=prompt) # the card, rendered once
         with phase(timings, 'W&B model'):
             track.log_predictions(run, prompt, [p.text for p in preds], [p.copy_of is not None for p in preds])
             track.log_copies(run, memo)
@@ -122,7 +145,9 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
             track.log_result(run, record)
     result = RunResult(record, out, [p.text for p in preds], [p.copy_of for p in preds], prompt, [d for d in (pre_dir, track.run_folder(run)) if d], pair)
     if push:
-        with phase(timings, 'push'): publish(out, push, record, ds)
+        with phase(timings, 'push'):
+            try: upload(out, push, 'Upload huggingtweets model' if not previous else f'Version {record.version}: trained on newer posts')
+            except UserError as e: raise UserError(f"{e} The model is saved in {out}: push it later with `huggingtweets push {out}`.") from None
     return result
 
 def _save_weights(tok, model, folder, cfg, run, name):
@@ -130,15 +155,15 @@ def _save_weights(tok, model, folder, cfg, run, name):
     save_model(tok, model, folder, cfg, set_defaults=False)
     return track.model_artifact(run, name, folder)
 
-def _record(ds, res, links, repo, cfg, memo, timings, previous)->ModelRecord:
+def _record(ds, res, links, repo, dataset_repo, cfg, memo, timings, previous)->ModelRecord:
     "The new model's record"
-    record = ModelRecord(ds.info, res, wandb=links, repo_id=repo, url=f'https://huggingface.co/{repo}' if repo else None,
+    record = ModelRecord(ds.info, res, wandb=links, repo_id=repo, url=f'https://huggingface.co/{repo}' if repo else None, dataset_repo=dataset_repo,
                          license=base_license(cfg.base_model), languages=ds.languages, memorization={k: v for k, v in memo.to_dict().items() if k != 'copies'} if memo else None,
                          timings=timings, versions=track.versions())
     if previous: # trained on from the model itself: the record still names the first base, and counts the versions
         res.config |= {k: previous.train.config[k] for k in ('base_model', 'base_model_local') if k in previous.train.config}
         record.license, record.version = previous.license, previous.version + 1
-        record.repo_id, record.url, record.dataset_repo = repo or previous.repo_id, record.url or previous.url, previous.dataset_repo
+        record.repo_id, record.url, record.dataset_repo = repo or previous.repo_id, record.url or previous.url, dataset_repo or previous.dataset_repo
     return record
 
 # %% ../nbs/16_pipeline.ipynb #c69a6e50
@@ -150,7 +175,7 @@ def publish(folder:str|Path, # A model folder
            )->str:
     "Push the model in `folder` to the Hub with its record and card brought up to date; its URL"
     folder = Path(folder)
-    if not (folder/'config.json').exists(): raise UserError(f"{str(folder)!r} is not a model folder (no config.json): train a model first (`huggingtweets train`).")
+    if not is_model_folder(folder): raise UserError(f"{str(folder)!r} is not a model folder (no config.json, nor a LoRA adapter's adapter_config.json): train a model first (`huggingtweets train`).")
     if record is None and not (folder/RECORD).exists(): return upload(folder, _resolved(push, folder.name), commit_message)
     record = record or ModelRecord.load(folder)
     repo = _resolved(push, record.name).repo_id
@@ -173,21 +198,42 @@ def _resolved(push:PushTo, name:str)->PushTo:
     return push
 
 # %% ../nbs/16_pipeline.ipynb #f8c554f0
+def _updatable(folder:Path)->tuple[ModelRecord, LocalRecord]:
+    "The records of a model that `update` can train on, or a `UserError` that says why it can't"
+    record = ModelRecord.load(folder)
+    if (folder/'adapter_config.json').exists(): raise UserError(f"{folder} holds a LoRA adapter alone: train it again with merged weights (leave out --no-merge-lora) to update it later.")
+    local = LocalRecord.load(folder)
+    if local is None: raise UserError(f"{folder} was not trained on this machine, so where its posts come from is not known: train it again here.")
+    return record, local
+
+def update_dataset(folder:str|Path, # A model folder trained here
+                   data_dir:str|Path|None=None, # Where the raw posts are cached; the training's by default
+                   opts=None, # `sources.FetchOptions`: endpoints, X token, progress bar
+                   force:bool=False, # Build the dataset even when no post is new
+                   timings:dict|None=None, # Seconds by phase, added to (see `phase`)
+                  )->PostsDataset|None:
+    "The dataset the model in `folder` trains on now: its accounts' posts as they are now, with the same settings; None when it has no new post to train on"
+    from huggingtweets.clean import prepare
+    folder = Path(folder)
+    record, local = _updatable(folder)
+    with phase(timings, 'fetch'): curated = [prepare(s, data_dir or local.data_dir, opts=opts, update=True) for s in local.specs]
+    d = record.dataset
+    with phase(timings, 'dataset'): ds = make_dataset(curated, d.epochs, d.seed, d.valid_frac)
+    trained = folder/'training-posts.txt'
+    if not force and trained.exists() and set(ds.train_texts) <= set(trained.read_text(encoding='utf-8').splitlines()): return None
+    return ds
+
 def update_model(folder:str|Path, # A model folder trained here
                  data_dir:str|Path|None=None, # Where the raw posts are cached; the training's by default
                  opts=None, # `sources.FetchOptions`: endpoints, X token, progress bar
+                 force:bool=False, # Train on even when no post is new
+                 ds:PostsDataset|None=None, # The dataset `update_dataset` built (in another process); built here when None
                  **kwargs, # Passed to `train_and_publish`: wandb, push, prompt, n, no_copies, memo_n, callbacks, progress, wandb_dir, timings
-                )->RunResult:
-    "Train the model in `folder` on from its weights, on its accounts' posts as they are now"
-    from huggingtweets.clean import prepare
-    folder, timings = Path(folder), kwargs.setdefault('timings', {})
-    record = ModelRecord.load(folder)
-    if (folder/'adapter_config.json').exists(): raise UserError(f"{folder} holds a LoRA adapter alone: train it again with merged weights (leave out --no-merge-lora) to update it later.")
-    if not (folder/LOCAL).exists(): raise UserError(f"{folder} has no {LOCAL}: it was not trained on this machine, so where its posts come from is not known; train it again here.")
-    local = json.loads((folder/LOCAL).read_text(encoding='utf-8'))
-    data_dir = data_dir or local['data_dir']
-    with phase(timings, 'fetch'): curated = [prepare(s, data_dir, opts=opts, update=True) for s in local['specs']]
-    d = record.dataset
-    with phase(timings, 'dataset'): ds = make_dataset(curated, d.epochs, d.seed, d.valid_frac)
+                )->RunResult|None:
+    "Train the model in `folder` on from its weights, on its accounts' posts as they are now; None when it has no new post to train on"
+    folder = Path(folder)
+    record, local = _updatable(folder)
+    ds = ds or update_dataset(folder, data_dir, opts, force, kwargs.setdefault('timings', {}))
+    if ds is None: return None
     cfg = TrainConfig(**{k: v for k, v in record.train.config.items() if k in TrainConfig.__dataclass_fields__} | dict(base_model=str(folder.resolve())))
-    return train_and_publish(ds, folder, cfg, data_dir=data_dir, previous=record, **kwargs)
+    return train_and_publish(ds, folder, cfg, data_dir=data_dir or local.data_dir, previous=record, **kwargs)

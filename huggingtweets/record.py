@@ -12,7 +12,7 @@ from .dataset import DatasetInfo
 from .train import TrainResult
 
 # %% auto #0
-__all__ = ['RECORD', 'ModelRecord']
+__all__ = ['RECORD', 'LOCAL', 'ModelRecord', 'LocalRecord']
 
 # %% ../nbs/12_record.ipynb #cb6750a3
 RECORD = 'huggingtweets.json'
@@ -66,3 +66,27 @@ class ModelRecord:
         if not p.exists(): raise UserError(f"{str(folder)!r} has no {RECORD}: it is not a model trained with huggingtweets (`huggingtweets train` makes one).")
         try: return cls.from_dict(json.loads(p.read_text(encoding='utf-8')))
         except (ValueError, KeyError, TypeError) as e: raise UserError(f"{p} is damaged ({type(e).__name__}): train the model again.") from None
+
+# %% ../nbs/12_record.ipynb #6740858a
+LOCAL = '.huggingtweets-local.json'
+
+@dataclass
+class LocalRecord:
+    "Where a model's posts and base are on this machine: kept in a hidden file beside the model, never pushed"
+    specs:list[str] # The accounts' specs, local paths absolute
+    data_dir:str # Where their posts are cached
+    base_model:str='' # The base as this machine loads it: a Hub id, or a local folder's full path
+
+    def save(self, folder:str|Path)->Path:
+        "Write it to `folder/.huggingtweets-local.json`, atomically"
+        return atomic_write(Path(folder)/LOCAL, json.dumps(asdict(self), indent=2, ensure_ascii=False) + '\n')
+
+    @classmethod
+    def load(cls, folder:str|Path)->LocalRecord|None:
+        "The local record of the model in `folder`; None for a model trained elsewhere"
+        p = Path(folder)/LOCAL
+        if not p.exists(): return None
+        try: d = json.loads(p.read_text(encoding='utf-8'))
+        except ValueError: raise UserError(f"{p} is damaged: delete it, and train the model again here to update it later.") from None
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})

@@ -294,6 +294,11 @@ def mastodon_status_to_post(s)->Post:
                 date.isoformat() if hasattr(date, 'isoformat') else str(date))
 
 # %% ../nbs/02_social.ipynb #0af1f4c0
+def _older(a, b)->bool:
+    "Whether status id `a` is older than `b` (ids are numbers that grow with time; compared as text when they are not)"
+    a, b = str(a), str(b)
+    return int(a) < int(b) if a.isdigit() and b.isdigit() else a < b
+
 def fetch_mastodon(acct:str, # A Mastodon account, user@instance
                    base_url:str|None=None, # The instance's URL; default https://instance
                    progress:bool=False, # Show a progress bar
@@ -328,10 +333,13 @@ def fetch_mastodon(acct:str, # A Mastodon account, user@instance
     with progress_bar(progress, 'mastodon', acct) as bar:
         page = call(f"fetching page 1 of @{acct}'s statuses", api.account_statuses, a['id'], limit=40, **({'since_id': since_id} if since_id else {}))
         for n in itertools.count(2):
-            new = unseen((mastodon_status_to_post(s) for s in page or [] if _get(s, 'id') is not None), seen)
+            statuses = [s for s in page or [] if _get(s, 'id') is not None]
+            newer = [s for s in statuses if not since_id or _older(since_id, _get(s, 'id'))] # the next pages go back in time, past `since_id`
+            new = unseen(map(mastodon_status_to_post, newer), seen)
             if not new: break
             posts += new
             bar.update(len(new))
+            if len(newer) < len(statuses): break # reached the newest post known
             page = call(f"fetching page {n} of @{acct}'s statuses", api.fetch_next, page)
     return Account(acct, 'mastodon', posts, _get(a, 'display_name') or _get(a, 'username') or acct, _get(a, 'avatar', default=''),
                    identity=f'mastodon:{acct.lower()}')

@@ -12,8 +12,8 @@ from .core import UserError, Post, Account, Spec, slugify, atomic_write
 from . import files, social
 
 # %% auto #0
-__all__ = ['SOURCES', 'CACHE_NAME', 'Endpoints', 'FetchOptions', 'Source', 'newest_id', 'parse_spec', 'cache_dir', 'source_stamp',
-           'save_cache', 'load_cache', 'fetch']
+__all__ = ['SOURCES', 'CACHE_NAME', 'Endpoints', 'FetchOptions', 'Source', 'newest_id', 'parse_spec', 'lasting_spec', 'cache_dir',
+           'source_stamp', 'save_cache', 'load_cache', 'fetch']
 
 # %% ../nbs/03_sources.ipynb #d07622ba
 @dataclass
@@ -104,6 +104,14 @@ def parse_spec(spec:str, # "archive:PATH", "file:PATH", "x:HANDLE", "snscrape:HA
     s = SOURCES[src]
     val = s.parse(val)
     return Spec(src, val, s.identify(val))
+
+# %% ../nbs/03_sources.ipynb #e558ca5f
+def lasting_spec(spec:str, # An account spec
+                 x_token:str|None=None, # An X bearer token; defaults to the `X_BEARER_TOKEN` environment variable
+                )->str:
+    "`spec` as it reads the same from any folder"
+    s = parse_spec(spec, x_token)
+    return spec if SOURCES[s.source].remote else s.identity
 
 # %% ../nbs/03_sources.ipynb #297ecd11
 CACHE_NAME = 'posts.jsonl'

@@ -4,13 +4,12 @@
 
 # %% ../nbs/14_track.ipynb #0f9f3dc6
 from __future__ import annotations
-import json, netrc, os, re, sys, tempfile, warnings
+import json, os, re, sys, tempfile, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict
 from importlib import metadata
 from pathlib import Path
-from urllib.parse import urlsplit
-from .core import UserError, env_secrets, mask_secrets, public_spec, public_avatar, is_url
+from .core import UserError, env_secrets, mask_secrets, public_spec, public_avatar, is_url, wandb_saved_key
 from .dataset import PostsDataset, save_dataset
 
 # %% auto #0
@@ -20,20 +19,11 @@ __all__ = ['MODES', 'SKIP_MODEL_FILES', 'SWEEP_PARAMETERS', 'has_wandb_key', 'wa
            'log_finetuned', 'log_predictions', 'log_copies', 'sweep_config', 'apply_sweep']
 
 # %% ../nbs/14_track.ipynb #305ff344
-def _netrc_path(env)->Path:
-    if env.get('NETRC'): return Path(env['NETRC']).expanduser()
-    home = Path(env['HOME']) if env.get('HOME') else Path.home()
-    return next((home/n for n in ('.netrc', '_netrc') if (home/n).exists()), home/'.netrc')
-
 def has_wandb_key(env:dict|None=None, # Environment variables; `os.environ` by default
                  )->bool:
     "Whether a W&B login is configured: WANDB_API_KEY, an identity token file, or a `wandb login` entry in the netrc file"
     env = os.environ if env is None else env
-    if env.get('WANDB_API_KEY') or env.get('WANDB_IDENTITY_TOKEN_FILE'): return True
-    host = urlsplit(env.get('WANDB_BASE_URL') or 'https://api.wandb.ai').netloc
-    try: creds = netrc.netrc(_netrc_path(env)).authenticators(host)
-    except (OSError, netrc.NetrcParseError): return False
-    return bool(creds and creds[2])
+    return bool(env.get('WANDB_API_KEY') or env.get('WANDB_IDENTITY_TOKEN_FILE') or wandb_saved_key(env))
 
 # %% ../nbs/14_track.ipynb #80659486
 MODES = ('online', 'offline', 'disabled')
@@ -342,7 +332,6 @@ def sweep_config(specs:list[str], # The accounts, as the command line takes them
                 )->dict:
     "A W&B sweep over `huggingtweets train`'s hyper-parameters"
     return dict(program='huggingtweets', method=method, metric=dict(name='valid_loss', goal='minimize'), parameters=SWEEP_PARAMETERS,
-                early_terminate=dict(type='hyperband', min_iter=3),
                 command=['huggingtweets', 'train', *specs, *args, '--wandb', 'online'])
 
 def apply_sweep(cfg, # A `train.TrainConfig`

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_train.ipynb #aa889899
 from __future__ import annotations
-import math, sys, tempfile, time
+import math, os, sys, tempfile, time
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 from .core import UserError, EOT, model_location
@@ -62,7 +62,7 @@ class TrainConfig:
     lora_targets:str='' # Comma-separated names of the layers to adapt ('': every linear layer but the head)
     load_4bit:bool=False # QLoRA: the frozen base in 4 bits (with --lora, on a CUDA GPU, with bitsandbytes)
     merge_lora:bool=True # Merge the adapters into the weights at save; False keeps the adapter alone (peft loads it on the base)
-    fsdp:str='' # FSDP, as Trainer's `fsdp` option ('full_shard auto_wrap'), for bases too big for one GPU: launch with torchrun or accelerate
+    fsdp:bool=False # Shard weights, gradients and optimizer state across the processes (FSDP2), for a base too big for one GPU: launch with torchrun or accelerate
 
     def __post_init__(self): self.check()
 
@@ -79,7 +79,11 @@ class TrainConfig:
         if self.device not in ('auto', 'cuda', 'cpu'): raise bad(f"device must be auto, cuda or cpu, not {self.device!r}")
         if self.lora_r < 1: raise bad(f"lora_r must be at least 1, not {self.lora_r}")
         if not 0 <= self.lora_dropout < 1: raise bad(f"lora_dropout must be in [0, 1), not {self.lora_dropout}")
-        if self.load_4bit and not self.lora: raise bad("load_4bit trains only with lora (a 4-bit base can't be fine-tuned in full): add --lora")
+        if self.load_4bit and not self.lora: raise UserError("load_4bit trains only with LoRA (a 4-bit base can't be fine-tuned in full): add --lora, or leave out --load-4bit.")
+        if not 0 <= self.seed < 2**32: raise bad(f"seed must be in [0, 2**32), not {self.seed}")
+        from transformers import SchedulerType
+        if self.lr_scheduler not in (kinds := [k.value for k in SchedulerType]): raise bad(f"lr_scheduler must be one of {', '.join(kinds)}; not {self.lr_scheduler!r}")
+        if self.fsdp and int(os.environ.get('WORLD_SIZE', 1)) < 2: raise UserError("fsdp shards the model across processes: launch with torchrun or accelerate on several GPUs, or leave out --fsdp.")
 
 # %% ../nbs/07_train.ipynb #90e470d2
 def load_base(name:str, # A Hub id or local folder
@@ -90,6 +94,7 @@ def load_base(name:str, # A Hub id or local folder
     import torch
     from transformers import AutoTokenizer, AutoModelForCausalLM
     from transformers.utils import logging
+    from safetensors import SafetensorError
     where = model_location(name)
     old = logging.get_verbosity()
     logging.set_verbosity_error() # transformers' notices are for developers
@@ -97,7 +102,7 @@ def load_base(name:str, # A Hub id or local folder
     try:
         tok = AutoTokenizer.from_pretrained(where)
         model = AutoModelForCausalLM.from_pretrained(where, dtype=getattr(torch, dtype), **q)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, SafetensorError) as e: # missing, unreadable, or cut short
         raise UserError(f"Could not load the base model {name!r}: give a Hub id (gpt2, distilgpt2, ...) on a machine online, "
                         f"or the folder of a saved causal LM. ({str(e).splitlines()[0][:200]})") from None
     finally: logging.set_verbosity(old)
@@ -184,9 +189,12 @@ def save_model(tok, model, # What `finetune` trained
     import json
     if cfg is not None and cfg.lora:
         from huggingtweets.lora import for_saving
-        model, set_defaults = for_saving(model, cfg), True # a merged copy has its base's settings
+        model, set_defaults = for_saving(model, cfg, lambda: load_base(cfg.base_model, 'bfloat16')[1]), True # a merged copy has its base's settings
     if set_defaults: set_generation_defaults(model, tok)
-    model.save_pretrained(folder)
+    if cfg is not None and cfg.lora:
+        from huggingtweets.lora import quiet_peft
+        with quiet_peft(): model.save_pretrained(folder)
+    else: model.save_pretrained(folder)
     tok.save_pretrained(folder)
     if (a := Path(folder)/'adapter_config.json').exists(): # an adapter kept: it names its base, a local one by its folder's name only
         model.generation_config.save_pretrained(folder)
@@ -255,7 +263,8 @@ def _trainer_loop(model, train, cfg, device, prec, callbacks, progress):
     from transformers import Trainer, TrainingArguments, PrinterCallback
     with tempfile.TemporaryDirectory() as scratch: # Trainer wants a folder; it saves nothing there
         args = TrainingArguments(output_dir=scratch, num_train_epochs=cfg.epochs, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
-            fsdp=cfg.fsdp, ddp_find_unused_parameters=False, # every weight that trains is used in every step
+            fsdp=cfg.fsdp, fsdp_config=dict(reshard_after_forward=True) if cfg.fsdp else None, # FSDP2, fully sharded
+            ddp_find_unused_parameters=False, # every weight that trains is used in every step
             learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler, warmup_steps=cfg.warmup_steps, seed=cfg.seed, data_seed=cfg.seed,
             bf16=prec == 'bf16', fp16=prec == 'fp16', use_cpu=device == 'cpu', optim='adamw_torch_fused' if device == 'cuda' else 'adamw_torch',
             logging_steps=max(1, (cfg.max_steps if cfg.max_steps > 0 else math.ceil(len(train) / cfg.batch_size * cfg.epochs)) // 20), save_strategy='no', eval_strategy='no', report_to='none',
@@ -273,7 +282,6 @@ def finetune(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
     "Fine-tune `cfg.base_model` on `ds`: the tokenizer, the trained model and a `TrainResult`"
     import torch
     from transformers import set_seed
-    import os
     cfg = cfg or TrainConfig()
     cfg.check()
     device, prec = device_and_precision(cfg)
@@ -310,6 +318,8 @@ def finetune(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
     sync(); secs = time.perf_counter() - t0
     ev = evaluate(model, tok, ds.valid_texts, block)
     eval_secs += time.perf_counter() - t0 - secs
+    if not all(map(math.isfinite, [train_loss] + ([ev.loss] if ev else []))): # nothing more is done with weights that are no longer numbers
+        raise UserError(f"Training diverged (the loss became {train_loss if not math.isfinite(train_loss) else ev.loss}): train again with a lower --learning-rate than {cfg.learning_rate:g}.")
     res = TrainResult(train_loss, ev and ev.loss, ev and ev.text_loss, base and base.loss, math.exp(ev.loss) if ev and ev.loss < 50 else None,
                       steps, steps * cfg.batch_size * block * processes, secs, torch.cuda.get_device_name() if device == 'cuda' else 'cpu', loop, note, asdict(cfg), processes,
                       round(eval_secs, 3))

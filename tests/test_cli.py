@@ -72,6 +72,10 @@ def test_train_data_seed(trained):
     (['train', 'archive:/nonexistent/a.zip', '--batch-size', '0'], 'batch_size must be at least 1'),
     (['train', 'archive:/nonexistent/a.zip', '--learning-rate', 'nan'], 'learning_rate must be a positive number, not nan'),
     (['run', 'archive:/nonexistent/a.zip', '--max-steps', '0'], 'max_steps must be -1'),
+    (['train', 'archive:/nonexistent/a.zip', '--lr-scheduler', 'bogus'], 'lr_scheduler must be one of'),
+    (['train', 'archive:/nonexistent/a.zip', '--seed', '-1'], 'seed must be in [0, 2**32)'),
+    (['train', 'archive:/nonexistent/a.zip', '--fsdp'], 'launch with torchrun or accelerate'),
+    (['train', 'archive:/nonexistent/a.zip', '--device', 'cuda'], 'No CUDA GPU is visible'),
 ])
 def test_errors_are_one_line(capsys, monkeypatch, args, msg):
     from huggingface_hub import constants
@@ -165,3 +169,43 @@ def test_real_archive_end_to_end_offline(tmp_path, tiny):
     assert re.search(r'^step \d+/20 · loss [\d.]+ · [\d,]+ tokens/s · \d+:\d\d left$', err, re.M), err # progress lines: stderr is not a terminal
     assert not STRAY.search(out + err), STRAY.search(out + err)
     print(f'run on a real archive: {time.time() - t0:.1f} s')
+
+
+def test_a_folder_of_the_users_is_never_replaced(tmp_path, capsys, tiny, monkeypatch):
+    "--out naming a folder with other files, a file, or this folder: refused before anything is trained, and nothing of it lost"
+    (tmp_path/'posts.txt').write_text(''.join(t + '\n' for t in sample_tweets(300)))
+    (tmp_path/'mine').mkdir(); (tmp_path/'mine'/'notes.txt').write_text('precious')
+    (tmp_path/'file.txt').write_text('precious')
+    common = ['--data-dir', tmp_path/'data', '--base-model', tiny, '--block-size', 64, '--max-steps', 2, '--wandb', 'disabled', '--memo-n', 0]
+    for out, msg in [(tmp_path/'mine', 'holds other files (notes.txt)'), (tmp_path/'file.txt', 'is a file')]:
+        rc, _, err = run(capsys, 'dataset', f'file:{tmp_path}/posts.txt', '--data-dir', tmp_path/'data', '--out', out)
+        assert rc == 1 and msg in err and err.count('\n') == 1, err
+        rc, stdout, err = run(capsys, 'train', f'file:{tmp_path}/posts.txt', '--out', out, *common)
+        assert rc == 1 and msg in err and 'Trained' not in stdout, err
+    fct.test_eq(((tmp_path/'mine'/'notes.txt').read_text(), (tmp_path/'file.txt').read_text()), ('precious', 'precious'))
+    fct.test_eq(sorted(p.name for p in (tmp_path/'mine').iterdir()), ['notes.txt'])
+    with monkeypatch.context() as m:
+        m.chdir(tmp_path/'mine')
+        rc, _, err = run(capsys, 'dataset', f'file:{tmp_path}/posts.txt', '--data-dir', tmp_path/'data', '--out', '.')
+    assert rc == 1 and 'is this folder or holds it' in err, err
+    assert not [p for p in tmp_path.iterdir() if '.tmp-' in p.name or '.old-' in p.name]
+
+def test_training_that_diverges_keeps_the_previous_model(tmp_path, capsys, tiny):
+    (tmp_path/'posts.txt').write_text(''.join(t + '\n' for t in sample_tweets(300)))
+    common = ['--data-dir', tmp_path/'data', '--base-model', tiny, '--block-size', 64, '--max-steps', 5, '--wandb', 'disabled', '--memo-n', 0,
+              '--out', tmp_path/'m']
+    assert run(capsys, 'train', f'file:{tmp_path}/posts.txt', *common)[0] == 0
+    before = (tmp_path/'m'/'model.safetensors').read_bytes()
+    rc, out, err = run(capsys, 'train', f'file:{tmp_path}/posts.txt', *common, '--learning-rate', '1e8')
+    last = err.splitlines()[-1] # after the progress lines
+    assert rc == 1 and last.startswith('Error: Training diverged') and 'lower --learning-rate than 1e+08' in last and err.count('Error') == 1, err
+    assert (tmp_path/'m'/'model.safetensors').read_bytes() == before
+
+def test_update_says_when_nothing_is_new(tmp_path, capsys, tiny, monkeypatch):
+    (tmp_path/'posts.txt').write_text(''.join(t + '\n' for t in sample_tweets(300)))
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, 'train', 'file:posts.txt', '--base-model', tiny, '--block-size', 64, '--max-steps', 2,
+               '--wandb', 'disabled', '--memo-n', 0)[0] == 0 # a relative path, trained from its folder...
+    monkeypatch.chdir(tmp_path.parent)
+    rc, out, err = run(capsys, 'update', tmp_path/'models'/'posts', '--wandb', 'disabled') # ...updated from another
+    assert rc == 0 and 'No new post to train on since version 1' in out, out + err

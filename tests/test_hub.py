@@ -12,7 +12,8 @@ from huggingtweets.clean import Stats
 from huggingtweets.core import UserError
 from huggingtweets.dataset import AccountInfo, DatasetInfo, PostsDataset
 from huggingtweets.hub import PushTo, resolve_token, upload, upload_dataset, NO_TOKEN, LOCAL_ONLY
-from huggingtweets.pipeline import publish, LOCAL
+from huggingtweets.pipeline import publish
+from huggingtweets.record import LOCAL
 from huggingtweets.record import ModelRecord, RECORD
 from huggingtweets.train import TrainResult
 
@@ -139,13 +140,14 @@ def test_local_files_stay_local(model):
 def test_repo_ids(model):
     api = FakeApi()
     assert publish(model, PushTo('org/bot', token=SECRET, api=api)) == 'https://huggingface.co/org/bot'
-    assert [c[0] for c in api.calls] == ['create_repo', 'upload_folder']  # no whoami for a full id
+    assert [c[0] for c in api.calls] == ['whoami', 'create_repo', 'upload_folder']  # the token is checked first, for a full id too
     assert "model='org/bot')" in api.uploaded['README.md'].decode()
     assert publish(model, PushTo('mybot', token=SECRET, api=FakeApi(user='bob'))) == 'https://huggingface.co/bob/mybot'
     assert PushTo(token=SECRET, api=FakeApi(user='carol')).resolve('a-b') == 'carol/a-b'
     api = FakeApi()
     publish(model, PushTo('org/private-bot', token=SECRET, api=api, private=True), commit_message='hello')
-    assert api.calls[0][2]['private'] is True and api.calls[1][2]['commit_message'] == 'hello'
+    calls = {c[0]: c[2] for c in api.calls}
+    assert calls['create_repo']['private'] is True and calls['upload_folder']['commit_message'] == 'hello'
 
 
 BAD_IDS = ['a/b/c', 'me/bad--name', 'me/-x']

@@ -9,7 +9,8 @@ from huggingtweets.core import Account, Post, UserError, EOT, AtomicDir
 from huggingtweets.clean import curate, prepare
 from huggingtweets.dataset import make_dataset
 from huggingtweets.train import TrainConfig, finetune, save_model, make_tiny_model
-from huggingtweets.record import ModelRecord
+from huggingtweets.record import ModelRecord, LocalRecord
+from huggingtweets.dataset import load_dataset
 from huggingtweets import pipeline as pl, track, lora
 from util import sample_tweets
 from test_train import _llama
@@ -61,6 +62,15 @@ def test_lora_run_card_and_cli(tmp_path, llama):
     card = ModelCard.load(tmp_path/'m'/'README.md')
     assert card.data.library_name == 'peft' and 'AutoPeftModelForCausalLM' in card.content and 'LoRA, rank 4' in card.content
     assert ModelRecord.load(tmp_path/'m').train.config['lora'] is True
+    # the adapter folder generates (on its local base, which the hidden local record names in full) and pushes like any model folder
+    assert main(['generate', str(tmp_path/'m'), 'My dream is', '-n', '2', '--no-copies', '--seed', '0']) == 0
+    from huggingtweets.generate import generate
+    assert len(generate(tmp_path/'m', 'My dream is', n=2, seed=0, max_length=24)) == 2
+    from test_hub import FakeApi
+    from huggingtweets.hub import PushTo
+    api = FakeApi()
+    assert pl.publish(tmp_path/'m', PushTo('alice/jack', token='hf_x', api=api)) == 'https://huggingface.co/alice/jack'
+    assert 'adapter_config.json' in api.uploaded and "AutoPeftModelForCausalLM.from_pretrained('alice/jack')" in api.uploaded['README.md'].decode()
 
 
 @pytest.mark.parametrize('kw, says', [(dict(load_4bit=True), 'add --lora'), (dict(lora_r=0), 'lora_r must be at least 1')])
@@ -81,19 +91,47 @@ def test_memory_estimate_chooses_lora_when_full_does_not_fit(llama):
     assert plan == 'lora' and 'training a LoRA instead' in why
 
 
-def test_torchrun_two_processes(tmp_path):
-    "Data-parallel on the CPU with gloo: the first process fetches, writes and tracks; both train"
+def torchrun(tmp_path, *args, port=29577):
+    return subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', str(port), '-m', 'huggingtweets', *map(str, args)],
+                          cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=300)
+
+
+def test_torchrun_two_processes_train_and_update(tmp_path):
+    "Data-parallel on the CPU with gloo: the first process fetches, writes and tracks; both train; `update` the same way"
     tiny = make_tiny_model(tmp_path/'tiny')
-    (tmp_path/'jack.txt').write_text(''.join(f'Thinking about robots and tea again today, day {i} of writing things down\n' for i in range(300)))
-    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', '29577', '-m', 'huggingtweets', 'train',
-                        f'file:{tmp_path}/jack.txt', '--base-model', str(tiny), '--block-size', '64', '--max-steps', '4', '--memo-n', '2',
-                        '--data-dir', str(tmp_path/'data'), '--out', str(tmp_path/'m')], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=300)
+    f = tmp_path/'jack.txt'
+    f.write_text(''.join(f'Thinking about robots and tea again today, day {i} of writing things down\n' for i in range(300)))
+    r = torchrun(tmp_path, 'train', f'file:{f}', '--base-model', tiny, '--block-size', '64', '--max-steps', '4', '--memo-n', '2',
+                 '--data-dir', tmp_path/'data', '--out', tmp_path/'m')
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.count('Fetching file:') == 1 and 'x 2 processes' in r.stdout  # one speaker
     rec = ModelRecord.load(tmp_path/'m')
     assert rec.train.processes == 2 and rec.train.tokens == 4 * 64 * 2
     assert len(list((tmp_path/'wandb').glob('offline-run-*'))) == 2  # preprocess and train, by the first process only
+    with open(f, 'a') as fh: fh.write(''.join(f'A brand new post number {i} about the garden and the bread\n' for i in range(40)))
+    r = torchrun(tmp_path, 'update', tmp_path/'m', '--memo-n', '2', '-n', '1')
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.count('Version 2:') == 1 and 'x 2 processes' in r.stdout
+    assert ModelRecord.load(tmp_path/'m').version == 2
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith('.m')) == []
+
+
+def test_fsdp_two_processes_saves_the_whole_model(tmp_path):
+    "FSDP shards the model across the processes while training; the first process then holds, measures and saves all of it"
+    from huggingtweets.generate import load_model
+    from huggingtweets.train import evaluate
+    from huggingtweets.dataset import load_dataset
+    tiny = make_tiny_model(tmp_path/'tiny')
+    (tmp_path/'jack.txt').write_text(''.join(t + '\n' for t in sample_tweets(300)))
+    r = torchrun(tmp_path, 'train', f'file:{tmp_path}/jack.txt', '--base-model', tiny, '--block-size', '64', '--max-steps', '4', '--memo-n', '0',
+                 '--fsdp', '--data-dir', tmp_path/'data', '--out', tmp_path/'m', '--wandb', 'disabled', port=29578)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rec = ModelRecord.load(tmp_path/'m')
+    tok, model = load_model(tmp_path/'m', 'cpu')
+    _, base = load_model(tiny, 'cpu')
+    assert [p.shape for p in model.parameters()] == [p.shape for p in base.parameters()]  # whole tensors, not shards
+    ev = evaluate(model, tok, load_dataset(tmp_path/'data'/'jack'/'dataset').valid_texts, 64)
+    assert rec.train.config['fsdp'] and abs(ev.loss - rec.train.valid_loss) < 1e-4 and rec.train.valid_loss < rec.train.base_valid_loss
 
 
 def test_update_trains_on_with_new_posts(tmp_path, monkeypatch):
@@ -111,9 +149,15 @@ def test_update_trains_on_with_new_posts(tmp_path, monkeypatch):
     v2 = ModelRecord.load(tmp_path/'m')
     assert (v1.version, v2.version) == (1, 2) and v2.accounts[0].stats.kept == v1.accounts[0].stats.kept + 40
     assert v2.base_model == 'tiny' and v2.accounts[0].valid_posts >= v1.accounts[0].valid_posts
+    v1_valid = load_dataset(tmp_path/'data'/'jack'/'dataset').valid_texts # what `run` held out
+    v2_train = set((tmp_path/'m'/'training-posts.txt').read_text().splitlines())
+    assert v1_valid and not set(v1_valid) & v2_train  # held out before, held out still
+    assert any(t.startswith('A brand new post') for t in v2_train)
     assert v2.train.config['block_size'] == 64 and v2.train.config['max_steps'] == 4  # its own settings
     assert len(list((tmp_path/'wandb').glob('offline-run-*'))) == 4  # two runs a version
-    assert json.loads((tmp_path/'m'/pl.LOCAL).read_text())['specs'] == [f'file:{f}']
+    assert LocalRecord.load(tmp_path/'m').specs == [f'file:{f}']
+    assert main(['update', str(tmp_path/'m'), '--wandb', 'offline', '--memo-n', '2', '-n', '1']) == 0  # nothing new: nothing trained
+    assert ModelRecord.load(tmp_path/'m').version == 2
 
 
 def test_update_needs_a_model_trained_here(tmp_path):

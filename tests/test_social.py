@@ -634,3 +634,39 @@ def test_no_token_goes_to_bluesky_or_mastodon(server, tmp_path, monkeypatch, src
     kw = serve_fault(server, src, 'lookup', echo(401, ECHO[form]))
     fetch_fails(REMOTE[src].spec, tmp_path, 'wants a login' if src == 'bluesky' else 'does not let logged-out visitors', **kw)
     assert not any(leaks(json.dumps([r.headers, r.query, r.body.decode('latin-1')])) for r in server.got())
+
+# ----------------------------------------------------------------------------- update: only the posts newer than the cached ones
+
+def update(spec, tmp_path, **kw):
+    "`sources.fetch` with `update=True`: the cached account with the newer posts added"
+    return sources.fetch(spec, tmp_path, opts=opts(**kw), update=True)
+
+def test_mastodon_update_stops_at_the_newest_known(server, tmp_path):
+    "Mastodon.py sends since_id with the first page only and follows the Link header back in time: the update stops at the known newest"
+    p1, p2 = fixture('mastodon_statuses_page1.json'), fixture('mastodon_statuses_page2.json')
+    server.on('GET', LOOKUP, reply(fixture('mastodon_account.json')))
+    server.on('GET', STATUSES, lambda req: masto_page(server, p1[2:] + p2, p2[-1]['id'])) # cached: the oldest of page 1, and page 2
+    old = fetch('mastodon:@loomweaver@example.social', tmp_path, endpoints=Endpoints(mastodon=server.url))
+    fct.test_eq(len(old.posts), 3)
+    n = len(server.got(STATUSES))
+    server.on('GET', STATUSES, InTurn([masto_page(server, p1, MAX_ID), masto_page(server, p2, p2[-1]['id'])])) # a server that pages back past since_id
+    acc = update('mastodon:@loomweaver@example.social', tmp_path, endpoints=Endpoints(mastodon=server.url))
+    got = server.got(STATUSES)[n:]
+    fct.test_eq((len(got), got[0].param('since_id')), (1, p1[2]['id'])) # one page: it reached the known newest
+    fct.test_eq([p.id for p in acc.posts], [s['id'] for s in p1 + p2])
+    assert_unique(acc)
+
+def test_x_update_asks_for_newer_tweets_only(server, tmp_path):
+    old = fetch('x:loomweaver', tmp_path, endpoints=x_server(server), x_token=TOKEN)
+    n = len(server.got(X_TWEETS))
+    acc = update('x:loomweaver', tmp_path, endpoints=x_server(server), x_token=TOKEN)
+    fct.test_eq(server.got(X_TWEETS)[n].param('since_id'), max((p.id for p in old.posts), key=int))
+    fct.test_eq(sorted(p.id for p in acc.posts), sorted(p.id for p in old.posts)) # the server's pages hold nothing new: nothing added twice
+    assert_unique(acc)
+
+def test_bluesky_update_stops_at_a_known_post(server, tmp_path):
+    old = fetch('bluesky:loomweaver', tmp_path, endpoints=bsky_server(server))
+    n = len(server.got(FEED))
+    acc = update('bluesky:loomweaver', tmp_path, endpoints=bsky_server(server))
+    fct.test_eq(len(server.got(FEED)) - n, 1) # page 1 holds known posts: no second page
+    fct.test_eq([p.id for p in acc.posts], [p.id for p in old.posts])

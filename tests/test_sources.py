@@ -411,3 +411,12 @@ def test_sigterm_during_dataset_keeps_the_previous_one(tmp_path):
     fct.test_eq(leftovers(tmp_path), [])
     fct.test_eq({q.relative_to(out): q.read_bytes() for q in out.rglob('*') if q.is_file()}, before)
     fct.test_eq(load_dataset(out).info.seed, 1)
+
+def test_two_files_of_one_name_are_two_accounts_to_rename(tmp_path):
+    "Two people's files both named tw.txt: not one account named twice, and the message says to rename one"
+    from huggingtweets.clean import prepare_all
+    for d in ('a', 'b'):
+        (tmp_path/d).mkdir()
+        (tmp_path/d/'tw.txt').write_text(''.join(t + '\n' for t in sample_tweets(20, d)))
+    with pytest.raises(UserError, match=re.escape('Two accounts are named @tw, from file:') + '.*rename one of the files'):
+        prepare_all([f'file:{tmp_path}/a/tw.txt', f'file:{tmp_path}/b/tw.txt'], tmp_path/'data')

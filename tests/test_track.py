@@ -345,3 +345,17 @@ def test_wandb_mode_netrc_variable(tmp_path):
 def test_wandb_mode_rejects(bad):
     with pytest.raises(UserError, match='not a W&B mode'): track.wandb_mode(bad, {})
     with pytest.raises(UserError, match='WANDB_MODE'): track.wandb_mode(None, {'WANDB_MODE': bad})
+
+
+def test_saved_logins_are_masked_by_default(tmp_path, monkeypatch):
+    "A key saved by `wandb login` (netrc) or a token saved by `hf auth login` is hidden like one in the environment"
+    import base64
+    from huggingtweets.core import mask_secrets
+    key, tok = 'a1b2c3d4' * 5, 'hf_savedTokenABCDEF123'
+    (tmp_path/'.netrc').write_text(f'machine api.wandb.ai\n  login user\n  password {key}\n')
+    (tmp_path/'hf').mkdir(); (tmp_path/'hf'/'token').write_text(tok)
+    for k in ('WANDB_API_KEY', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'X_BEARER_TOKEN', 'NETRC', 'WANDB_BASE_URL', 'HF_TOKEN_PATH'): monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv('HOME', str(tmp_path)); monkeypatch.setenv('HF_HOME', str(tmp_path/'hf'))
+    said = f"Authorization: Basic {base64.b64encode(f'api:{key}'.encode()).decode()} key={key} hub={tok}"
+    assert mask_secrets(said) == 'Authorization: Basic *** key=*** hub=***'
+    assert track.has_wandb_key()
