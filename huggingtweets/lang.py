@@ -26,13 +26,17 @@ _CJK, _SEA, _UNSPACED = _letters(CJK_SCRIPTS), _letters(SEA_SCRIPTS), _letters(C
 # %% ../nbs/04_lang.ipynb #c1dff6b4
 _TAGS = regex.compile(r'[@＠][A-Za-z0-9_]+|[#＃]\w+')
 
+def _counts(word:str)->bool:
+    "Whether the original's rule counts a space-separated word: not when it holds `http`, `@` or `#`"
+    return not any(b in word.lower() for b in ('http', '@', '#'))
+
 def _tally(text:str)->tuple[int, int, int]:
     "(words counted as the original does, CJK letters, SEA letters) of a cleaned post"
     words = cjk = sea = 0
     unspaced = _UNSPACED.search(text) is not None
     for w in text.split():
         low = w.lower()
-        if not (unspaced and _UNSPACED.search(w)): words += not any(b in low for b in ('http', '@', '#'))
+        if not (unspaced and _UNSPACED.search(w)): words += _counts(w)
         elif 'http' not in low:
             w = _TAGS.sub(' ', w)
             cjk, sea = cjk + len(_CJK.findall(w)), sea + len(_SEA.findall(w))
@@ -44,7 +48,7 @@ def count_words(text:str # A cleaned post
                )->int:
     "Words of `text` as the short rule counts them: the original's count, with letters of unspaced scripts 2 or 3 a word (never fewer than the original's)"
     words, cjk, sea = _tally(text)
-    original = sum(not any(b in w.lower() for b in ('http', '@', '#')) for w in text.split())
+    original = sum(map(_counts, text.split()))
     return max(original, words + int(Fraction(cjk, 2) + Fraction(sea, 3)))
 
 # %% ../nbs/04_lang.ipynb #4bc84378
