@@ -40,6 +40,7 @@ class AppConfig:
     learning_rate:float=1.372e-4 # Peak learning rate
     block_size:int=1024 # Tokens a block
     max_steps:int=-1 # Stop after this many steps (-1: all)
+    loop:str='auto' # The training loop: auto, fast or trainer (see `train.TrainConfig`)
     wandb:str='auto' # 'auto' (online with a W&B key, else offline), 'online', 'offline' or 'disabled'
     wandb_dir:str='' # Where W&B writes its runs ('': its default, ./wandb)
     push:bool=False # Push the model to the Hugging Face Hub
@@ -482,7 +483,7 @@ def train_config(self:App)->TrainConfig:
     "The Advanced panel's settings"
     if not self.base_model.value.strip(): raise UserError('The base model is empty: give a Hub id such as gpt2 or distilgpt2, or the folder of a saved model.')
     return TrainConfig(base_model=self.base_model.value.strip(), epochs=float(self.epochs.value), learning_rate=float(self.learning_rate.value),
-                       block_size=int(self.block_size.value), max_steps=int(self.max_steps.value))
+                       block_size=int(self.block_size.value), max_steps=int(self.max_steps.value), loop=self.cfg.loop)
 
 @patch
 def train(self:App, _=None):

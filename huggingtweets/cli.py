@@ -60,7 +60,7 @@ def _add_train(p):
     from huggingtweets.pipeline import train_and_publish
     p.add_argument('--out', default=None, help='the model folder (default: ./models/NAME)')
     doc_options(p, TrainConfig)
-    p.add_argument('--no-fast', dest='graph', action='store_false', help=argparse.SUPPRESS) # the option's name until 0.1
+    p.add_argument('--no-graph', '--no-fast', dest='loop', action='store_const', const='trainer', help='the same as --loop trainer')
     p.add_argument('--wandb', default=None, choices=['online', 'offline', 'disabled'], help='W&B tracking (default: online with a W&B key, else offline)')
     doc_options(p, train_and_publish, {'memo_n': ('--memo-n',)})
     _add_push(p, flag=True)
@@ -168,7 +168,7 @@ def report(r)->list[str]:
     vl = f'{t.valid_loss:.4f} ({ppl}{before})' if t.valid_loss is not None else 'n/a'
     on = t.device + (f' x {t.processes} processes' if t.processes > 1 else '')
     lines = [f'Trained {t.steps:,} steps in {t.seconds:.1f} s on {on} ({t.tokens_per_s:,.0f} tokens/s, {t.loop}); validation loss {vl}']
-    if t.loop_note: lines.append(f'Note: trained without a CUDA graph ({t.loop_note})')
+    if t.loop_note: lines.append(f'Note on the loop ({t.loop}): {t.loop_note}')
     if r.record.memorization: lines.append(_memo_line(r.record.memorization))
     lines.append(f'Model: {r.folder} (card: {r.folder/"README.md"})' + (f'; on the Hub: {r.url}' if r.url else ''))
     if r.record.wandb.get('mode') == 'offline' and r.wandb_dirs: lines.append('W&B runs, offline: ' + ' '.join(map(str, r.wandb_dirs)) + '; upload them with `wandb sync FOLDER...`')

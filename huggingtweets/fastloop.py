@@ -10,27 +10,44 @@ from dataclasses import dataclass, field
 from .core import UserError
 
 # %% auto #0
-__all__ = ['CAUSAL', 'causal_attention', 'causal_training', 'fused_gelu', 'LoopResult', 'train_graphed']
+__all__ = ['CAUSAL', 'causal_attention', 'plain_attention', 'causal_training', 'fused_gelu', 'LoopResult', 'epoch_order',
+           'train_fast']
 
 # %% ../nbs/08_fastloop.ipynb #275fbe84
 CAUSAL = 'huggingtweets_causal'
 
-def causal_attention(module, query, key, value, attention_mask=None, dropout:float=0.0, scaling:float|None=None, **kwargs):
+def causal_attention(module, query, key, value, attention_mask=None, dropout:float=0.0, scaling:float|None=None,
+                     sliding_window:int|None=None, softcap:float|None=None, s_aux=None, **kwargs):
     "Causal SDPA with no mask: for full, unpadded training blocks"
     import torch
+    if softcap is not None or s_aux is not None or (sliding_window is not None and sliding_window < key.shape[-2]):
+        raise ValueError('causal_attention computes plain causal attention: this layer has a sliding window, a softcap or sinks') # `plain_attention` keeps such models off it
     out = torch.nn.functional.scaled_dot_product_attention(query, key, value, dropout_p=dropout, scale=scaling, is_causal=True,
                                                            enable_gqa=key.shape[1] != query.shape[1])
     return out.transpose(1, 2).contiguous(), None
 
+def plain_attention(config, # The model's config
+                    block:int, # Tokens a training block
+                   )->str:
+    "'' where every layer of the model attends as plain causal attention over `block` tokens; else what differs"
+    window = getattr(config, 'sliding_window', None)
+    sliding = ('sliding_attention' in (getattr(config, 'layer_types', None) or []) or getattr(config, 'use_sliding_window', True)) and window
+    if sliding and window < block: return f'a sliding window of {window} tokens'
+    if getattr(config, 'attn_logit_softcapping', None): return 'a softcap on the attention scores'
+    if getattr(config, 'model_type', '') in ('gpt_oss',): return 'attention sinks'
+    return ''
+
 @contextmanager
-def causal_training(model):
-    "Context manager: `model` attends with `causal_attention` inside, and as before outside"
+def causal_training(model, block:int|None=None):
+    "Context manager: `model` attends with `causal_attention` inside where that computes what its own attention does (see `plain_attention`), and as before outside; yields whether it does"
     from transformers import AttentionInterface
     AttentionInterface.register(CAUSAL, causal_attention)
     old = model.config._attn_implementation
-    model.set_attn_implementation(CAUSAL)
-    try: yield model
-    finally: model.set_attn_implementation(old)
+    swap = not plain_attention(model.config, block or 0)
+    if swap: model.set_attn_implementation(CAUSAL)
+    try: yield swap
+    finally:
+        if swap: model.set_attn_implementation(old)
 
 # %% ../nbs/08_fastloop.ipynb #401a35d8
 @contextmanager
@@ -54,44 +71,63 @@ class LoopResult:
     log_history:list=field(default_factory=list) # What was logged, as `TrainerState.log_history`
 
 def _capture(step, side):
-    "A CUDA graph of `step()` and its outputs; the exception the step itself raised, where it failed"
+    "A CUDA graph of `step()` and its outputs; the exception the step itself raised, where it failed, with the stream and the random generator as they were"
     import torch
     g, out, err = torch.cuda.CUDAGraph(), None, None
+    stream, gen = torch.cuda.current_stream(), torch.cuda.default_generators[torch.cuda.current_device()]
+    state = gen.clone_state() # a copy that is not marked as capturing
     try:
         with torch.cuda.graph(g, stream=side):
             try: out = step()
             except Exception as e: err = e # let the capture end, then report this, not what ending a broken capture says
     except Exception as e: err = err or e
-    return (None, None, err) if err else (g, out, None)
+    if err is None: return g, out, None
+    torch.cuda.set_stream(stream) # a capture that fails to end leaves its stream current,
+    gen.graphsafe_set_state(state) # and the generator marked as capturing: the next eager dropout would fail
+    return None, None, err
 
-def train_graphed(model, # The model, on its device
-                  input_ids, # The training blocks: an (n, block) tensor of token ids
-                  labels, # Their labels (-100 where masked)
-                  cfg, # The `train.TrainConfig`: epochs, batch size, learning rate, schedule, seed, precision
-                  callbacks:list|None=None, # `TrainerCallback`s, called as `Trainer` calls them
-                  progress:bool=False, # Trainer's tqdm bar
-                  graph:bool|None=None, # Capture the step as a CUDA graph; default: on CUDA
-                 )->LoopResult:
-    "Train `model` with Trainer's step and schedule, the step replayed as a CUDA graph on a GPU"
+def epoch_order(n:int, # Blocks
+                bs:int, # Blocks a step
+                steps:int, # Steps to take
+                seed:int, # The data seed
+               ):
+    "The blocks' order for `steps` steps, as `Trainer` draws it (accelerate's seedable sampler: epoch e shuffled with seed + e), the short last batch of an epoch left out"
+    import torch
+    per_epoch = n // bs
+    return torch.cat([torch.randperm(n, generator=torch.Generator().manual_seed(seed + e))[:per_epoch * bs] for e in range(math.ceil(steps / per_epoch))])
+
+def train_fast(model, # The model, on its device
+               blocks, # The training blocks, as `train.tokenize` makes them: a `datasets.Dataset` of `input_ids` and `labels`
+               cfg, # The `train.TrainConfig`: epochs, batch size, learning rate, schedule, seed
+               callbacks:list|None=None, # `TrainerCallback`s, called as `Trainer` calls them
+               progress:bool=False, # Trainer's tqdm bar
+               precision:str='fp32', # bf16 (autocast, as Trainer's bf16) or fp32
+               graph:bool|None=None, # Capture the step as a CUDA graph; default: on CUDA in bf16
+              )->LoopResult:
+    "Train `model` with Trainer's step and schedule: eagerly, or replayed as a CUDA graph on a GPU"
     import torch
     from transformers import TrainingArguments, TrainerState, TrainerControl, get_scheduler
     from transformers.trainer_callback import CallbackHandler, DefaultFlowCallback, ProgressCallback
+    if precision not in ('bf16', 'fp32'): raise ValueError(f'the fast loop trains in bf16 or fp32, not {precision}')
     dev = model.device
     cuda = dev.type == 'cuda'
-    graph = cuda if graph is None else graph
-    bs, n = cfg.batch_size, len(input_ids)
+    graph = cuda and precision == 'bf16' if graph is None else graph
+    cols = blocks.with_format('torch', columns=['input_ids', 'labels'])[:] # tensors, whatever the dataset's format
+    bs, n = cfg.batch_size, len(cols['input_ids'])
     per_epoch = n // bs
     if per_epoch == 0: raise UserError(f"The training split has fewer than {bs} blocks: add posts, or lower the batch size.")
     steps = cfg.max_steps if cfg.max_steps > 0 else max(1, math.ceil(per_epoch * cfg.epochs))
-    g = torch.Generator().manual_seed(cfg.seed)
-    order = torch.cat([torch.randperm(n, generator=g)[:per_epoch * bs] for _ in range(math.ceil(steps / per_epoch))]).to(dev)
-    data, targets = input_ids.to(dev), labels.to(dev) # no host-to-device copy in the loop
+    note = (f'the run has {steps} steps, and the graph is captured after 3 eager ones' if graph and steps <= 3
+            else f'the CUDA graph runs in bf16: this run is {precision}' if cuda and not graph and precision != 'bf16' else '')
+    graph = graph and steps > 3
+    order = epoch_order(n, bs, steps, cfg.seed).to(dev)
+    data, targets = cols['input_ids'].to(dev), cols['labels'].to(dev) # no host-to-device copy in the loop
     params = [p for p in model.parameters() if p.requires_grad]
     lr = torch.tensor(cfg.learning_rate, device=dev) if graph else cfg.learning_rate # a tensor, so a replayed step reads the scheduler's value
     opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, fused=cuda, capturable=graph)
     sched = get_scheduler(cfg.lr_scheduler, opt, num_warmup_steps=cfg.warmup_steps, num_training_steps=steps)
     x, y = torch.empty((bs, data.shape[1]), dtype=torch.long, device=dev), torch.empty((bs, data.shape[1]), dtype=torch.long, device=dev)
-    amp = dict(device_type=dev.type, dtype=torch.bfloat16, enabled=cuda and cfg.precision in ('auto', 'bf16'),
+    amp = dict(device_type=dev.type, dtype=torch.bfloat16, enabled=precision == 'bf16',
                cache_enabled=not graph) # a graph must not capture autocast's weight cache
     side = torch.cuda.Stream() if graph else None # CUDA graphs want their warm-up steps on a side stream
 
@@ -109,7 +145,7 @@ def train_graphed(model, # The model, on its device
     cbs = CallbackHandler([DefaultFlowCallback()] + list(callbacks or []) + ([ProgressCallback()] if progress else []), model, None, opt, sched)
     model.train()
     losses, norms = torch.zeros(steps, device=dev), torch.zeros(steps, device=dev)
-    replay, out, logged, note = None, None, 0, ''
+    replay, out, logged = None, None, 0
     cbs.on_train_begin(args, state, control)
     for i in range(steps):
         idx = order[i * bs:(i + 1) * bs]
@@ -119,10 +155,9 @@ def train_graphed(model, # The model, on its device
             opt.zero_grad(set_to_none=True)
             replay, out, err = _capture(step, side)
             if err is not None:
-                if isinstance(err, torch.OutOfMemoryError):
-                    raise UserError(f"The GPU ran out of memory while capturing the training step ({torch.cuda.get_device_name()}): lower the batch size or the block size, or use a smaller base model.") from None
-                note = f'{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ""}'
-                warnings.warn(f'Training without a CUDA graph: capturing the step failed ({note}).')
+                if isinstance(err, torch.OutOfMemoryError): raise err
+                note = f'capturing the step failed: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ""}'
+                warnings.warn(f'Training without a CUDA graph: {note}.')
                 graph = False
                 torch.cuda.synchronize()
                 opt.zero_grad(set_to_none=True)

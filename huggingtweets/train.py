@@ -12,7 +12,8 @@ from .dataset import PostsDataset, quiet_datasets
 
 # %% auto #0
 __all__ = ['GENERATION_DEFAULTS', 'make_tiny_model', 'TrainConfig', 'load_base', 'post_ids', 'tokenize', 'Eval', 'evaluate',
-           'set_generation_defaults', 'save_model', 'progress_lines', 'TrainResult', 'device_and_precision', 'finetune']
+           'set_generation_defaults', 'save_model', 'progress_lines', 'TrainResult', 'device_and_precision', 'bind_gpu',
+           'choose_loop', 'out_of_memory', 'finetune']
 
 # %% ../nbs/07_train.ipynb #bfdef308
 def make_tiny_model(out:str|Path, # Folder to save the model and tokenizer in
@@ -53,7 +54,7 @@ class TrainConfig:
     precision:str='auto' # auto (bf16 or fp16 on a GPU, fp32 on a CPU), bf16, fp16 or fp32
     max_steps:int=-1 # Stop after this many steps (-1: the whole epochs)
     device:str='auto' # auto (CUDA when present), cuda or cpu
-    graph:bool=True # On a GPU with bf16, replay the whole step as a CUDA graph (see `fastloop`); False: `Trainer`, as the original
+    loop:str='auto' # auto (the fast loop on one bf16 CUDA GPU, Trainer elsewhere), fast (huggingtweets' loop on any device: a CUDA graph on a bf16 GPU, eager elsewhere) or trainer (`Trainer`, as the original)
     mask_eot:bool=False # Mask the end-of-text labels, as the original's collator did (the model then never learns where a post ends)
     lora:bool=False # Train LoRA adapters (peft) instead of every weight: for bigger bases on small GPUs
     lora_r:int=16 # LoRA rank
@@ -77,6 +78,7 @@ class TrainConfig:
         if self.warmup_steps < 0: raise bad(f"warmup_steps must be at least 0, not {self.warmup_steps}")
         if self.precision not in ('auto', 'bf16', 'fp16', 'fp32'): raise bad(f"precision must be auto, bf16, fp16 or fp32, not {self.precision!r}")
         if self.device not in ('auto', 'cuda', 'cpu'): raise bad(f"device must be auto, cuda or cpu, not {self.device!r}")
+        if self.loop not in ('auto', 'fast', 'trainer'): raise bad(f"loop must be auto, fast or trainer, not {self.loop!r}")
         if self.lora_r < 1: raise bad(f"lora_r must be at least 1, not {self.lora_r}")
         if not 0 <= self.lora_dropout < 1: raise bad(f"lora_dropout must be in [0, 1), not {self.lora_dropout}")
         if self.load_4bit and not self.lora: raise UserError("load_4bit trains only with LoRA (a 4-bit base can't be fine-tuned in full): add --lora, or leave out --load-4bit.")
@@ -238,8 +240,8 @@ class TrainResult:
     tokens:int # Tokens trained on
     seconds:float # Wall time of the training loop
     device:str # What it trained on
-    loop:str # How it trained: 'cuda-graph', 'eager' (the graph fell back: see `loop_note`) or 'trainer'
-    loop_note:str='' # Why the graph did not run, where it was asked for
+    loop:str # How it trained: 'cuda-graph', 'eager' (the fast loop without a graph: on a CPU, or see `loop_note`) or 'trainer'
+    loop_note:str='' # Why the loop is not the one asked for, or the graph did not run
     config:dict=field(default_factory=dict) # The `TrainConfig` used
     processes:int=1 # Processes that trained together (torchrun, accelerate)
     eval_seconds:float=0.0 # Wall time of the two held-out evaluations (the base's and the model's), outside `seconds`
@@ -253,10 +255,42 @@ def device_and_precision(cfg:TrainConfig)->tuple[str, str]:
     cuda = torch.cuda.is_available()
     if cfg.device == 'cuda' and not cuda: raise UserError("No CUDA GPU is visible: train with device cpu, or switch the runtime to a GPU.")
     device = 'cuda' if cfg.device == 'cuda' or (cfg.device == 'auto' and cuda) else 'cpu'
+    native = device == 'cuda' and torch.cuda.is_bf16_supported(including_emulation=False)
     if cfg.precision != 'auto': prec = cfg.precision
-    else: prec = 'fp32' if device == 'cpu' else 'bf16' if torch.cuda.is_bf16_supported(including_emulation=False) else 'fp16'
+    else: prec = 'fp32' if device == 'cpu' else 'bf16' if native else 'fp16'
     if device == 'cpu' and prec == 'fp16': raise UserError("fp16 needs a GPU: train with precision fp32 or bf16 on a CPU.")
+    if device == 'cuda' and prec == 'bf16' and not native:
+        raise UserError(f"This GPU ({torch.cuda.get_device_name()}) only emulates bf16, slowly: leave the precision at auto (fp16 there), or choose fp32.")
     return device, prec
+
+def bind_gpu()->int:
+    "Under torchrun or accelerate, make this process's own GPU (`LOCAL_RANK`) the current one, before anything else touches CUDA; its index"
+    import torch
+    rank = int(os.environ.get('LOCAL_RANK', 0))
+    if int(os.environ.get('WORLD_SIZE', 1)) > 1 and torch.cuda.is_available(): torch.cuda.set_device(rank)
+    return rank
+
+def choose_loop(cfg:TrainConfig, device:str, prec:str, # Where and in what precision it trains (see `device_and_precision`)
+                processes:int=1, # Processes that train together
+               )->tuple[str, str]:
+    "'fast' or 'trainer', and why it is not the loop `cfg.loop` asked for (or, for auto on a GPU, why not the fast one)"
+    if cfg.loop == 'trainer': return 'trainer', ''
+    why = ('LoRA trains with Trainer' if cfg.lora else 'FSDP shards with Trainer' if cfg.fsdp else f'{processes} processes train data-parallel with Trainer' if processes > 1
+           else 'fp16 needs a gradient scaler, which Trainer has' if prec == 'fp16' else '')
+    if cfg.loop == 'fast': return ('trainer', f'the fast loop was asked for, but {why}') if why else ('fast', '')
+    if device != 'cuda': return 'trainer', ''
+    return ('trainer', why) if why else ('fast', '') if prec == 'bf16' else ('trainer', f'auto takes the fast loop in bf16; this run is {prec}')
+
+def out_of_memory(cfg:TrainConfig, where:str)->UserError:
+    "The sentence for a GPU that ran out of memory while training"
+    return UserError(f"The GPU ({where}) ran out of memory while training {cfg.base_model}: lower the batch size ({cfg.batch_size}) or the block size ({cfg.block_size}), "
+                     "train a LoRA, or choose a smaller base model.")
+
+def _one_gpu(args, processes:int)->str:
+    "Keep `Trainer` on one GPU where several are visible but one process runs (else it wraps the model in `nn.DataParallel`); what it says about that"
+    if processes > 1 or args.n_gpu <= 1: return ''
+    n, args._n_gpu = args.n_gpu, 1
+    return f'trained on one of {n} GPUs: launch with `torchrun --nproc_per_node {n}` to train on all of them'
 
 def _trainer_loop(model, train, cfg, device, prec, callbacks, progress):
     "Train with `Trainer`, as the original did (and, launched by torchrun or accelerate, data-parallel)"
@@ -269,10 +303,11 @@ def _trainer_loop(model, train, cfg, device, prec, callbacks, progress):
             bf16=prec == 'bf16', fp16=prec == 'fp16', use_cpu=device == 'cpu', optim='adamw_torch_fused' if device == 'cuda' else 'adamw_torch',
             logging_steps=max(1, (cfg.max_steps if cfg.max_steps > 0 else math.ceil(len(train) / cfg.batch_size * cfg.epochs)) // 20), save_strategy='no', eval_strategy='no', report_to='none',
             disable_tqdm=progress is not True, dataloader_pin_memory=device == 'cuda')
+        note = _one_gpu(args, int(os.environ.get('WORLD_SIZE', 1)))
         trainer = Trainer(model=model, args=args, train_dataset=train, callbacks=callbacks)
         if progress is not True: trainer.remove_callback(PrinterCallback) # it prints every log as a dict: `progress_lines` says it better
         out = trainer.train()
-    return out.training_loss, out.global_step
+    return out.training_loss, out.global_step, note
 
 def finetune(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
              cfg:TrainConfig|None=None, # Settings; the original's by default
@@ -284,8 +319,10 @@ def finetune(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
     from transformers import set_seed
     cfg = cfg or TrainConfig()
     cfg.check()
+    rank = bind_gpu()
     device, prec = device_and_precision(cfg)
-    processes, rank = int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
+    processes = int(os.environ.get('WORLD_SIZE', 1))
+    loop, note = choose_loop(cfg, device, prec, processes)
     set_seed(cfg.seed)
     quant = None
     if cfg.lora:
@@ -298,29 +335,30 @@ def finetune(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
     if len(train) < cfg.batch_size:
         raise UserError(f"The training split holds {len(train)} blocks of {block} tokens, fewer than a batch of {cfg.batch_size}: add posts, or lower the block or batch size.")
     if quant is None: model.to(torch.device(device, rank) if device == 'cuda' else device)
-    e0 = time.perf_counter()
-    base = evaluate(model, tok, ds.valid_texts, block)
-    eval_secs = time.perf_counter() - e0
-    if cfg.lora: model = apply_lora(model, cfg)
+    where = torch.cuda.get_device_name() if device == 'cuda' else 'cpu'
     if progress is True and not sys.stderr.isatty(): progress = 'lines'
     cbs = list(callbacks or []) + ([progress_lines(block)] if progress == 'lines' else [])
-    use_graph, note = device == 'cuda' and prec == 'bf16' and cfg.graph and not cfg.lora and processes == 1 and not cfg.fsdp, ''
     sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
-    sync(); t0 = time.perf_counter()
-    if use_graph:
-        from huggingtweets.fastloop import train_graphed, causal_training, fused_gelu
-        with causal_training(model), fused_gelu(model): r = train_graphed(model, train['input_ids'], train['labels'], cfg, cbs, progress is True)
-        train_loss, steps, note = r.train_loss, r.steps, r.note
-        loop = 'cuda-graph' if r.graph else 'eager'
-    else:
-        train_loss, steps = _trainer_loop(model, train, cfg, device, prec, cbs, progress)
-        loop = 'trainer'
-    sync(); secs = time.perf_counter() - t0
-    ev = evaluate(model, tok, ds.valid_texts, block)
+    try:
+        e0 = time.perf_counter()
+        base = evaluate(model, tok, ds.valid_texts, block)
+        eval_secs = time.perf_counter() - e0
+        if cfg.lora: model = apply_lora(model, cfg)
+        sync(); t0 = time.perf_counter()
+        if loop == 'fast':
+            from huggingtweets.fastloop import train_fast, causal_training, fused_gelu
+            with causal_training(model, block), fused_gelu(model): r = train_fast(model, train, cfg, cbs, progress is True, prec)
+            train_loss, steps, note, loop = r.train_loss, r.steps, note or r.note, 'cuda-graph' if r.graph else 'eager'
+        else:
+            train_loss, steps, one = _trainer_loop(model, train, cfg, device, prec, cbs, progress)
+            note = note or one
+        sync(); secs = time.perf_counter() - t0
+        ev = evaluate(model, tok, ds.valid_texts, block)
+    except torch.OutOfMemoryError: raise out_of_memory(cfg, where) from None
     eval_secs += time.perf_counter() - t0 - secs
     if not all(map(math.isfinite, [train_loss] + ([ev.loss] if ev else []))): # nothing more is done with weights that are no longer numbers
         raise UserError(f"Training diverged (the loss became {train_loss if not math.isfinite(train_loss) else ev.loss}): train again with a lower --learning-rate than {cfg.learning_rate:g}.")
     res = TrainResult(train_loss, ev and ev.loss, ev and ev.text_loss, base and base.loss, math.exp(ev.loss) if ev and ev.loss < 50 else None,
-                      steps, steps * cfg.batch_size * block * processes, secs, torch.cuda.get_device_name() if device == 'cuda' else 'cpu', loop, note, asdict(cfg), processes,
+                      steps, steps * cfg.batch_size * block * processes, secs, where, loop, note, asdict(cfg), processes,
                       round(eval_secs, 3))
     return tok, model, res

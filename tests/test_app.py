@@ -64,7 +64,7 @@ def preds_html(app):
     return [c.value for c in app.table.children[4:][1::4]]
 
 def test_three_steps(tmp_path, tiny, archive, monkeypatch, no_reload):
-    app = make_app(tmp_path, tiny)
+    app = make_app(tmp_path, tiny, loop='fast') # the loop a GPU user's app takes, run eagerly: its callbacks move the bar and the curve
     fct.test_eq(buttons(app), dict(download=False, train=True, predict=True))
     assert app.no_copies.value # on by default
     fetching, training = spy(monkeypatch, app, app_mod, 'prepare_all'), spy(monkeypatch, app, app_mod, 'train_and_publish')
@@ -95,6 +95,7 @@ def test_three_steps(tmp_path, tiny, archive, monkeypatch, no_reload):
     fct.test_close(vl, app.state.run.train.valid_loss, eps=1e-3)
     assert 'The neural network is trained' in app.msg2.value
     assert app.state.run.model is not None # the model stays in memory for step 3
+    fct.test_eq(app.state.run.train.loop, 'eager')
     fct.test_eq(training[0]['kw']['no_copies'], True)
     fct.test_eq(buttons(app), dict(download=False, train=False, predict=False))
     # Step 3: the round made at the end of training, then a new one

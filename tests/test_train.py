@@ -180,21 +180,145 @@ def test_fused_gelu_computes_the_same_and_is_undone(tiny):
     assert type(m.transformer.h[0].mlp.act).__name__ == 'NewGELUActivation' and m.config.activation_function == 'gelu_new'
 
 
-def test_a_failed_capture_reports_the_steps_own_error():
-    "An error inside the captured step is what is reported, not the error that ending a broken capture raises"
-    class Graph:
-        def replay(self): pass
-    class Capture:
-        def __init__(self, g, stream=None): pass
-        def __enter__(self): return self
-        def __exit__(self, *exc): raise RuntimeError('CUDA error: operation failed due to a previous error during capture')
+class _FakeCuda:
+    "What `_capture` touches of torch.cuda, on a CPU: a stream to restore and a generator whose state a capture marks"
+    def __init__(self, exit_error=None):
+        self.calls, self.exit_error, outer = [], exit_error, self
+        class Gen:
+            def clone_state(self): outer.calls.append('clone'); return 'state before'
+            def graphsafe_set_state(self, s): outer.calls.append(('restore generator', s))
+        class Graph:
+            def replay(self): pass
+        class Capture:
+            def __init__(self, g, stream=None): pass
+            def __enter__(self): outer.calls.append('capture'); return self
+            def __exit__(self, *exc): # as torch.cuda.graph does when capture_end fails: the side stream stays current
+                if outer.exit_error: raise outer.exit_error
+        self.patches = [mock.patch('torch.cuda.CUDAGraph', Graph), mock.patch('torch.cuda.graph', Capture),
+                        mock.patch('torch.cuda.current_stream', lambda: 'main stream'), mock.patch('torch.cuda.current_device', lambda: 0),
+                        mock.patch('torch.cuda.set_stream', lambda st: self.calls.append(('set stream', st))),
+                        mock.patch('torch.cuda.default_generators', (Gen(),))]
+    def __enter__(self):
+        for p in self.patches: p.start()
+        return self
+    def __exit__(self, *exc):
+        for p in self.patches: p.stop()
+
+
+def test_a_failed_capture_reports_the_steps_own_error_and_restores_the_stream_and_generator():
+    "An error inside the captured step is what is reported, not the error that ending a broken capture raises; the process is left as before the capture"
     def step(): raise ValueError('a host sync in the forward')
-    with mock.patch('torch.cuda.CUDAGraph', Graph), mock.patch('torch.cuda.graph', Capture):
+    with _FakeCuda(RuntimeError('CUDA error: operation failed due to a previous error during capture')) as c:
         g, out, err = fastloop._capture(step, None)
     assert g is None and isinstance(err, ValueError) and 'host sync' in str(err)
-    with mock.patch('torch.cuda.CUDAGraph', Graph), mock.patch('torch.cuda.graph', Capture):
+    assert c.calls == ['clone', 'capture', ('set stream', 'main stream'), ('restore generator', 'state before')], c.calls
+    with _FakeCuda(RuntimeError('capture_end failed')) as c:
         g, out, err = fastloop._capture(lambda: 1, None)
-    assert isinstance(err, RuntimeError)  # a capture that fails by itself reports that
+    assert isinstance(err, RuntimeError) and ('set stream', 'main stream') in c.calls  # a capture that fails by itself reports that
+    with _FakeCuda() as c:
+        g, out, err = fastloop._capture(lambda: 1, None)
+    assert g is not None and out == 1 and err is None and c.calls == ['clone', 'capture']  # a capture that works changes nothing
+
+
+def _no_dropout(tiny, tmp_path):
+    "`tiny` saved again with every dropout off"
+    from transformers import AutoModelForCausalLM
+    m = AutoModelForCausalLM.from_pretrained(tiny, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
+    m.save_pretrained(tmp_path); AutoTokenizer.from_pretrained(tiny).save_pretrained(tmp_path)
+    return tmp_path
+
+
+class _Logs(TrainerCallback):
+    def __init__(self): self.seen = []
+    def on_log(self, args, state, control, logs=None, **kw):
+        if 'loss' in logs: self.seen.append((state.global_step, logs['loss'], logs['grad_norm'], logs['learning_rate']))
+
+
+@pytest.mark.parametrize('mask_eot', [False, True])
+def test_fast_loop_and_trainer_agree_step_by_step(tiny, ds, tmp_path, mask_eot):
+    "Through `finetune`, dropout off, the same seed: the same blocks in the same order, the same loss, gradient norm and learning rate at every step"
+    base = _no_dropout(tiny, tmp_path/'base')
+    runs = {}
+    for loop in ('fast', 'trainer'):
+        logs = _Logs()
+        runs[loop] = logs, finetune(ds, cfg(base, max_steps=12, loop=loop, mask_eot=mask_eot), [logs], progress=False)
+    (fast, (_, fm, fr)), (slow, (_, sm, sr)) = runs['fast'], runs['trainer']
+    assert (fr.loop, sr.loop, fr.steps, len(fast.seen)) == ('eager', 'trainer', 12, 12)
+    assert [s[0] for s in fast.seen] == [s[0] for s in slow.seen]
+    for a, b in zip(fast.seen, slow.seen): assert a == pytest.approx(b, rel=1e-4), (a, b)
+    assert fr.valid_loss == pytest.approx(sr.valid_loss, rel=1e-4) and fr.train_loss == pytest.approx(sr.train_loss, rel=1e-4)
+    torch.testing.assert_close(fm.lm_head.weight, sm.lm_head.weight, atol=1e-5, rtol=1e-4)
+
+
+def test_the_loop_is_fed_what_finetune_builds(tiny, ds):
+    "`train_fast` takes the dataset `tokenize` makes in the torch format (whose columns are lazy `Column`s, not tensors) as it is"
+    import datasets
+    blocks = tokenize(datasets.Dataset.from_dict({'text': ds.train_texts}), AutoTokenizer.from_pretrained(tiny), 64).with_format('torch')
+    assert not isinstance(blocks['input_ids'], torch.Tensor)  # what broke the GPU path: a `datasets.Column`
+    r = fastloop.train_fast(load_base(str(tiny))[1], blocks, cfg(tiny, max_steps=4))
+    assert (r.steps, r.graph, r.note) == (4, False, '') and math.isfinite(r.train_loss)
+    r = fastloop.train_fast(load_base(str(tiny))[1], blocks, cfg(tiny, max_steps=3), graph=True)  # too short for a graph: says why
+    assert not r.graph and r.note == 'the run has 3 steps, and the graph is captured after 3 eager ones'
+
+
+def test_epoch_order_is_trainers():
+    "Epoch e is shuffled with seed + e, as accelerate's seedable sampler does; a batch that would be short is left out"
+    want = torch.cat([torch.randperm(7, generator=torch.Generator().manual_seed(42 + e))[:6] for e in range(3)])
+    assert torch.equal(fastloop.epoch_order(7, 2, 8, 42), want)
+
+
+@pytest.mark.parametrize('loop', ['fast', 'trainer'])
+def test_out_of_memory_anywhere_is_one_sentence(tiny, ds, loop):
+    class Boom(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == 2: raise torch.OutOfMemoryError('CUDA out of memory. Tried to allocate 2.00 GiB')
+    with pytest.raises(UserError, match=r'ran out of memory while training .*: lower the batch size \(1\) or the block size \(64\), train a LoRA'):
+        finetune(ds, cfg(tiny, max_steps=5, loop=loop), [Boom()], progress=False)
+
+
+def test_attention_is_swapped_only_where_it_computes_the_same(tmp_path, tiny):
+    "GPT-2 and a Llama attend as the fast attention does; a sliding window shorter than the block, or a softcap, keep the model's own"
+    from transformers import Gemma2Config, Gemma2ForCausalLM, MistralConfig, MistralForCausalLM
+    small = dict(vocab_size=300, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1, head_dim=16)
+    models = dict(gpt2=load_base(str(tiny))[1], llama=load_base(str(_llama(tmp_path/'llama', '</s>')))[1],
+                  mistral_window=MistralForCausalLM(MistralConfig(sliding_window=8, **small)), mistral=MistralForCausalLM(MistralConfig(sliding_window=None, **small)),
+                  gemma2=Gemma2ForCausalLM(Gemma2Config(sliding_window=8, attn_logit_softcapping=50.0, **small)))
+    swapped = {}
+    for name, m in models.items():
+        m.set_attn_implementation('sdpa' if name != 'gemma2' else 'eager'); m.eval()
+        x = torch.randint(0, 300, (2, 24))
+        with torch.no_grad():
+            want = m(input_ids=x, use_cache=False).logits
+            with fastloop.causal_training(m, 24) as swapped[name]: got = m(input_ids=x, use_cache=False).logits
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    assert swapped == dict(gpt2=True, llama=True, mistral_window=False, mistral=True, gemma2=False), swapped
+    assert fastloop.plain_attention(models['gemma2'].config, 24) == 'a sliding window of 8 tokens'
+    assert fastloop.plain_attention(Gemma2Config(sliding_window=4096, **small), 1024) == 'a softcap on the attention scores'
+    q = torch.randn(1, 2, 24, 16)
+    with pytest.raises(ValueError, match='sliding window'): fastloop.causal_attention(None, q, q, q, sliding_window=8)
+
+
+def test_the_gpu_settings_a_cpu_can_check(monkeypatch):
+    "bf16 asked of a GPU that only emulates it is refused; under torchrun the process binds its own GPU before anything asks CUDA; one process on several GPUs trains on one"
+    from transformers import TrainingArguments
+    from huggingtweets.train import bind_gpu, _one_gpu
+    calls = []
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'get_device_name', lambda *a: 'Tesla T4')
+    monkeypatch.setattr(torch.cuda, 'set_device', lambda i: calls.append(('bind', i)))
+    def bf16(including_emulation=True): calls.append('bf16?'); return including_emulation
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', bf16)
+    with pytest.raises(UserError, match=r'This GPU \(Tesla T4\) only emulates bf16, slowly: leave the precision at auto \(fp16 there\), or choose fp32'):
+        device_and_precision(TrainConfig(precision='bf16'))
+    monkeypatch.setenv('WORLD_SIZE', '2'); monkeypatch.setenv('LOCAL_RANK', '1'); calls.clear()
+    with pytest.raises(UserError, match='only emulates'): finetune(None, TrainConfig(precision='bf16'), progress=False)
+    assert calls == [('bind', 1), 'bf16?'], calls
+    monkeypatch.delenv('WORLD_SIZE'); monkeypatch.delenv('LOCAL_RANK')
+    args = TrainingArguments('unused', use_cpu=True, report_to='none')
+    args._n_gpu = 2  # as on a box with two GPUs and no torchrun
+    assert _one_gpu(args, 1) == 'trained on one of 2 GPUs: launch with `torchrun --nproc_per_node 2` to train on all of them' and args.n_gpu == 1
+    args._n_gpu = 2
+    assert _one_gpu(args, 2) == '' and args.n_gpu == 2  # torchrun: each process has its own
 
 
 # On a GPU: the graph and the eager loop take the same steps, and dropout is drawn fresh on every replay.
@@ -211,7 +335,7 @@ def test_graph_and_eager_losses_agree(tiny, ds):
             if isinstance(d, torch.nn.Dropout): d.p = 0.0
         m.to('cuda')
         with fastloop.causal_training(m), fastloop.fused_gelu(m):
-            return fastloop.train_graphed(m, blocks['input_ids'], blocks['labels'], cfg(tiny, max_steps=12, precision='bf16'), graph=graph)
+            return fastloop.train_fast(m, blocks, cfg(tiny, max_steps=12), precision='bf16', graph=graph)
     g, e = run(True), run(False)
     assert g.graph and not e.graph
     assert [h['loss'] for h in g.log_history] == pytest.approx([h['loss'] for h in e.log_history], rel=2e-2)
@@ -226,7 +350,8 @@ def test_replays_draw_fresh_dropout(tiny):
     class Record(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kw): losses.append(logs['loss'])
     with fastloop.causal_training(m):
-        r = fastloop.train_graphed(m, x.repeat(8, 1), x.repeat(8, 1), cfg(tiny, max_steps=8, learning_rate=1e-12, precision='bf16'), [Record()])
+        import datasets
+        r = fastloop.train_fast(m, datasets.Dataset.from_dict({'input_ids': x.repeat(8, 1), 'labels': x.repeat(8, 1)}), cfg(tiny, max_steps=8, learning_rate=1e-12), [Record()], precision='bf16')
     # with logging every step (8 steps -> logging_steps 1) and a learning rate of ~0 on one input, the losses differ only by dropout
     assert r.graph and len(set(round(l, 6) for l in losses[4:])) > 1
 
