@@ -181,6 +181,8 @@ def _distributed():
     rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
     if world > 1:
         import torch, torch.distributed as dist
+        from huggingtweets.train import bind_gpu
+        bind_gpu() # each process on its own GPU before NCCL or anything else touches one
         if not dist.is_initialized(): dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
     return rank, world
 

@@ -235,5 +235,7 @@ def update_model(folder:str|Path, # A model folder trained here
     record, local = _updatable(folder)
     ds = ds or update_dataset(folder, data_dir, opts, force, kwargs.setdefault('timings', {}))
     if ds is None: return None
-    cfg = TrainConfig(**{k: v for k, v in record.train.config.items() if k in TrainConfig.__dataclass_fields__} | dict(base_model=str(folder.resolve())))
+    old = record.train.config
+    loop = dict(loop=old.get('loop') or ('auto' if old.get('graph', True) else 'trainer')) # a model trained before `loop` said `graph`
+    cfg = TrainConfig(**{k: v for k, v in old.items() if k in TrainConfig.__dataclass_fields__} | loop | dict(base_model=str(folder.resolve())))
     return train_and_publish(ds, folder, cfg, data_dir=data_dir or local.data_dir, previous=record, **kwargs)

@@ -209,3 +209,21 @@ def test_update_says_when_nothing_is_new(tmp_path, capsys, tiny, monkeypatch):
     monkeypatch.chdir(tmp_path.parent)
     rc, out, err = run(capsys, 'update', tmp_path/'models'/'posts', '--wandb', 'disabled') # ...updated from another
     assert rc == 0 and 'No new post to train on since version 1' in out, out + err
+
+
+def test_the_fast_loop_through_train_update_and_run(tmp_path, capsys, tiny, monkeypatch):
+    "The loop a bf16 GPU takes, run eagerly on the CPU through every command that trains: each says which loop ran, the record keeps it, update trains on with it"
+    from huggingtweets.record import ModelRecord
+    (tmp_path/'posts.txt').write_text(''.join(t + '\n' for t in sample_tweets(300)))
+    monkeypatch.chdir(tmp_path)
+    common = ('--base-model', tiny, '--block-size', 64, '--max-steps', 4, '--wandb', 'disabled', '--memo-n', 0)
+    rc, out, err = run(capsys, 'train', 'file:posts.txt', '--device', 'cpu', '--loop', 'fast', *common)
+    assert rc == 0 and 'tokens/s, eager); validation loss' in out, out + err
+    rec = ModelRecord.load(tmp_path/'models'/'posts')
+    assert (rec.train.loop, rec.train.config['loop'], rec.train.steps) == ('eager', 'fast', 4)
+    rc, out, err = run(capsys, 'update', 'models/posts', '--force', '--wandb', 'disabled', '--memo-n', 0, '-n', 1)
+    assert rc == 0 and 'eager); validation loss' in out and ModelRecord.load(tmp_path/'models'/'posts').version == 2, out + err
+    rc, out, err = run(capsys, 'run', 'file:posts.txt', '--loop', 'fast', '--out', 'models/again', '-n', 2, *common)
+    assert rc == 0 and 'eager); validation loss' in out and len(PREDICTION.findall(out)) == 2, out + err
+    rc, out, err = run(capsys, 'train', 'file:posts.txt', '--loop', 'graph', *common)
+    assert rc == 1 and err.strip().splitlines()[-1] == "Error: loop must be auto, fast or trainer, not 'graph': change it, or leave it out for the default.", err

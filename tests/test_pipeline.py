@@ -63,7 +63,7 @@ def run(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         _wandb_env(mp, tmp)
         ds = _dataset()
-        cfg = TrainConfig(base_model=str(make_tiny_model(tmp/'tiny')), block_size=64, max_steps=8, learning_rate=3e-3)
+        cfg = TrainConfig(base_model=str(make_tiny_model(tmp/'tiny')), block_size=64, max_steps=8, learning_rate=3e-3, loop='fast') # a GPU user's loop, eager here
         with pytest.warns(UserWarning, match='No cached posts of @jack'):  # posts made here, not fetched: no raw-dataset artifact
             r = train_and_publish(ds, tmp/'models'/ds.name, cfg, wandb='offline', data_dir=tmp/'data', prompt=PROMPT, n=2, memo_n=4,
                                   progress=False, wandb_dir=tmp/'runs')
@@ -88,6 +88,7 @@ def test_the_record(run):
     assert rec.name == 'jack' and [a.handle for a in rec.accounts] == ['jack'] and rec.accounts[0].stats.kept == ds.info.accounts[0].stats.kept
     assert rec.license is None and rec.base_local and rec.repo_id is None and rec.url is None  # a local base: licence unknown
     assert rec.train.config['base_model'] == 'tiny' and rec.train.steps == 8 and rec.train.valid_loss > 0
+    assert (rec.train.loop, rec.train.loop_note, rec.train.config['loop']) == ('eager', '', 'fast')
     assert {'W&B data', 'train', 'predictions', 'memorization'} <= set(rec.timings) and all(v >= 0 for v in rec.timings.values())
     assert rec.timings['train'] > 0
     assert rec.languages and rec.languages[0][0] == 'en' and all(0 <= s <= 1 for _, s in rec.languages)
@@ -132,7 +133,7 @@ def test_wandb_dirs(run):
     assert {'finetuned-model', 'pretrained-model'} <= {a['type'] for a in tr['artifacts']}
     model = next(a for a in tr['artifacts'] if a['type'] == 'finetuned-model')  # the weights, added while the model wrote posts, and the rest
     assert {'model.safetensors', 'config.json', 'huggingtweets.json', 'README.md'} <= set(model['files']) and 'training-posts.txt' not in model['files']
-    assert tr['summary']['valid_loss'] == pytest.approx(r.train.valid_loss)
+    assert tr['summary']['valid_loss'] == pytest.approx(r.train.valid_loss) and tr['summary']['loop'] == 'eager'
 
 
 def test_publish_after_training(run, tmp_path, monkeypatch):
