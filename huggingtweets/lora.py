@@ -90,7 +90,9 @@ def memory_estimate(base:str, # A Hub id or a local folder
     layers = getattr(c, 'num_hidden_layers', None) or getattr(c, 'n_layer', 12)
     tokens = min(block_size, getattr(c, 'max_position_embeddings', None) or getattr(c, 'n_positions', None) or block_size) * batch_size
     act = 34 * tokens * hidden * layers
-    return dict(params=n, full=16 * n + act, lora=2 * n + act, qlora=int(0.55 * n) + act)
+    act += 12 * tokens * (getattr(c, 'vocab_size', None) or 50257) # the logits: bf16, their fp32 copy for the loss, and its fp32 gradient
+    copies = 2 * n # in full: the bf16 copies of the weights that autocast makes at each use (its cache is off in a CUDA graph), alive until the backward
+    return dict(params=n, full=16 * n + copies + act, lora=2 * n + act, qlora=int(0.55 * n) + act)
 
 def choose_lora(est:dict, # From `memory_estimate`
                 free:int, # Bytes free on the GPU
