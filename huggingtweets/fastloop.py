@@ -174,12 +174,12 @@ def train_fast(model, # The model, on its device
             out = step()
         losses[i].copy_(out[0]); norms[i].copy_(out[1])
         log_now = (i + 1) % args.logging_steps == 0 or i + 1 == steps
-        if log_now: lr_used = float(sched.get_last_lr()[0]) # a tensor on the GPU: read it only when logging
+        lr_used = torch.as_tensor(sched.get_last_lr()[0]).clone() # on a GPU a tensor: copied there, read only with the other logs
         sched.step()
         state.global_step, state.epoch = i + 1, (i + 1) / per_epoch
         control = cbs.on_step_end(args, state, control)
         if log_now or control.should_training_stop:
-            logs = dict(loss=losses[logged:i + 1].mean().item(), grad_norm=norms[logged:i + 1].mean().item(), learning_rate=lr_used, epoch=state.epoch)
+            logs = dict(loss=losses[logged:i + 1].mean().item(), grad_norm=norms[logged:i + 1].mean().item(), learning_rate=lr_used.item(), epoch=state.epoch)
             state.log_history.append({**logs, 'step': i + 1}); logged = i + 1
             control = cbs.on_log(args, state, control, logs=logs)
         if control.should_training_stop: break

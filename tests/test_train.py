@@ -257,6 +257,10 @@ def test_the_loop_is_fed_what_finetune_builds(tiny, ds):
     assert not isinstance(blocks['input_ids'], torch.Tensor)  # what broke the GPU path: a `datasets.Column`
     r = fastloop.train_fast(load_base(str(tiny))[1], blocks, cfg(tiny, max_steps=4))
     assert (r.steps, r.graph, r.note) == (4, False, '') and math.isfinite(r.train_loss)
+    class StopAt2(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw): control.should_training_stop = state.global_step == 2
+    r = fastloop.train_fast(load_base(str(tiny))[1], blocks, cfg(tiny, max_steps=50), [StopAt2()])  # stopped between two logs: logged all the same
+    assert r.steps == 2 and r.log_history[-1]['step'] == 2 and r.log_history[-1]['learning_rate'] > 0
     r = fastloop.train_fast(load_base(str(tiny))[1], blocks, cfg(tiny, max_steps=3), graph=True)  # too short for a graph: says why
     assert not r.graph and r.note == 'the run has 3 steps, and the graph is captured after 3 eager ones'
 
