@@ -168,3 +168,26 @@ def test_smoke(tmp_path):
     assert t['tokens_per_s'] > 0 and t['params'] > 0 and t['gen_latency']['warm_seconds'] > 0 and t['loop'] == 'trainer'
     assert 'peak_gpu_mem_train_bytes' in t and 'peak_gpu_mem_bytes' in t
     assert R['command'].startswith('python bench/bench.py') and R['device'].startswith('cpu') and R['mode'] == 'smoke'
+
+
+def test_gpu_check_dry_run(tmp_path):
+    "bench/gpu_check.py runs every check's code on the CPU, each in its own process: the GPU-only ones SKIP, the others PASS, and the figures are written"
+    out = tmp_path/'gpu_check.json'
+    p = subprocess.run([sys.executable, str(ROOT/'bench'/'gpu_check.py'), '--cpu-dry-run', '--out', str(out)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    R = json.loads(out.read_text())
+    status = {k: v['status'] for k, v in R['results'].items()}
+    fct.test_eq(status, dict(loop='PASS', flash='PASS', syncs='SKIP', graph_vs_eager='PASS', speed='PASS', memory='SKIP', fallback='SKIP'))
+    fig = R['results']
+    assert fig['loop']['figures']['default']['loop'] == 'eager' and fig['graph_vs_eager']['figures']['max_loss_deviation'] < 1e-4
+    assert fig['speed']['figures']['sides']['recipe']['loop'] == 'trainer' and fig['speed']['figures']['sides']['default']['loop'] == 'eager'
+    assert p.stdout.splitlines()[-1] == f'gpu_check: PASS 4, WARN 0, FAIL 0, SKIP 3; figures in {out}'
+
+
+def test_gpu_check_says_what_to_bring(capsys, monkeypatch):
+    "On a machine that lacks a library the check needs, it says which, and how to bring the wheels, and stops"
+    import gpu_check
+    monkeypatch.setattr(gpu_check, 'NEEDED', gpu_check.NEEDED + ('no_such_module_here',))
+    assert gpu_check.main(['--wheels']) == 2
+    out = capsys.readouterr().out
+    assert out.startswith('This Python lacks no_such_module_here. On a machine online: pip download --only-binary=:all:') and 'datasets pyarrow' in out
