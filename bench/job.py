@@ -31,19 +31,30 @@ def _libraries():
     return torch
 
 
+def _warm_up(torch):
+    "The same untimed CUDA warm-up for every side: cuBLAS in fp32 and bf16, and SDPA forward and backward, once each"
+    for dtype in (torch.float32, torch.bfloat16):
+        a = torch.randn(1024, 1024, device='cuda', dtype=dtype, requires_grad=True)
+        (a @ a).sum().backward()
+        q = torch.randn(1, 12, 1024, 64, device='cuda', dtype=torch.bfloat16, requires_grad=True)
+        torch.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True).sum().backward()
+    torch.cuda.synchronize()
+
+
 class _TimedEval:
     """Wraps an evaluation function: times its calls, and keeps the peak GPU memory outside them apart from the peak
     inside (the peak statistics are read before each call and reset after it)"""
     def __init__(self, fn, torch):
         self.fn, self.torch, self.seconds, self.calls = fn, torch, 0.0, 0
         self.cuda = torch.cuda.is_available()
-        self.peak_outside, self.peak_inside = 0, 0
+        self.peak_outside, self.peak_inside, self.reserved = 0, 0, 0 # allocated outside and inside; reserved over all
     def _sync(self):
         if self.cuda: self.torch.cuda.synchronize()
     def __call__(self, *args, **kwargs):
         self._sync()
         if self.cuda:
             self.peak_outside = max(self.peak_outside, self.torch.cuda.max_memory_allocated())
+            self.reserved = max(self.reserved, self.torch.cuda.max_memory_reserved())
             self.torch.cuda.reset_peak_memory_stats()
         t = time.perf_counter()
         try: return self.fn(*args, **kwargs)
@@ -53,6 +64,7 @@ class _TimedEval:
             self.calls += 1
             if self.cuda:
                 self.peak_inside = max(self.peak_inside, self.torch.cuda.max_memory_allocated())
+                self.reserved = max(self.reserved, self.torch.cuda.max_memory_reserved())
                 self.torch.cuda.reset_peak_memory_stats()
     def peaks(self)->tuple[int, int]:
         "(the whole step's peak, the peak outside the evaluations), read at the end of the step"
@@ -110,7 +122,7 @@ def run(spec:dict)->dict:
     "Run one step as `spec` says and return its measures (also written to `spec['result']` when given)"
     torch = _libraries()
     cuda = spec['device'] == 'cuda'
-    if cuda: torch.cuda.init()
+    if cuda: torch.cuda.init(); _warm_up(torch)
     res = dict(kind=spec['kind'], label=spec.get('label', spec['kind']))
     if spec.get('make_random'): res['params'] = _make_random(spec, torch)
     if spec['kind'] == 'recipe':
@@ -139,7 +151,8 @@ def run(spec:dict)->dict:
         else:
             ds = load_dataset(spec['dataset'])
             cfg = ht_train.TrainConfig(base_model=spec['base'], device=spec['device'], seed=spec.get('seed', 42),
-                                       max_steps=spec.get('max_steps', -1), mask_eot=spec.get('mask_eot', False))
+                                       max_steps=spec.get('max_steps', -1), mask_eot=spec.get('mask_eot', False), loop=spec.get('loop', 'auto'),
+                                       precision=spec.get('precision', 'auto'))
             tok, model, tr = ht_train.finetune(ds, cfg, progress=False)
             with AtomicDir(spec['model_out']) as folder: ht_train.save_model(tok, model, folder, cfg) # as the pipeline saves
         if cuda: torch.cuda.synchronize()
@@ -159,7 +172,7 @@ def run(spec:dict)->dict:
     peak, peak_train = timed.peaks() if cuda else (None, None)
     res.update(step_seconds=total - timed.seconds, eval_seconds=timed.seconds, eval_calls=timed.calls, eval_timed_apart=timed.calls > 0,
                tokens_per_s=res['tokens'] / res['loop_seconds'] if res['loop_seconds'] else None,
-               peak_gpu_mem_bytes=peak, peak_gpu_mem_train_bytes=peak_train, device=torch.cuda.get_device_name() if cuda else 'cpu')
+               peak_gpu_mem_bytes=peak, peak_gpu_mem_train_bytes=peak_train, peak_gpu_reserved_bytes=max(timed.reserved, torch.cuda.max_memory_reserved()) if cuda else None, device=torch.cuda.get_device_name() if cuda else 'cpu')
     if spec.get('gen_latency'):
         g = spec['gen_latency']
         res["gen_latency"] = gen_latency(res['model_dir'], spec['device'], g.get('n', 10), g.get('prompt', 'My dream is'),
