@@ -22,7 +22,7 @@ but the tokenizer), trained on the bundled example account. The checks:
 * `fallback`: a capture made to fail: the eager fallback finishes, the stream is the default one again, dropout works,
   and the next run captures its graph.
 """
-import argparse, importlib.util, json, math, os, subprocess, sys, tempfile, time, warnings
+import argparse, importlib, importlib.util, json, math, os, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,8 +32,11 @@ WHEELS = ('datasets', 'pyarrow', 'pandas', 'dill', 'xxhash', 'multiprocess', 'py
 
 
 def missing()->list[str]:
-    "The modules of `NEEDED` this Python can't import"
-    return [m for m in NEEDED if importlib.util.find_spec(m) is None]
+    "The modules of `NEEDED` this Python can't import (imported: a library whose own dependency is missing counts as missing)"
+    def fails(m):
+        try: importlib.import_module(m); return False
+        except ImportError: return True
+    return [m for m in NEEDED if fails(m)]
 
 
 def wheels_advice(python:str=f'{sys.version_info.major}.{sys.version_info.minor}')->str:
@@ -71,7 +74,8 @@ class Ctx:
         else:
             tok = AutoTokenizer.from_pretrained(self.tokenizer)
             shape = dict(small=dict(n_embd=768, n_layer=12, n_head=12), xl=dict(n_embd=1600, n_layer=48, n_head=25))[size]
-            GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), **shape)).save_pretrained(out)
+            import torch
+            with torch.device('cuda' if self.cuda else 'cpu'): GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), **shape)).save_pretrained(out)
             tok.save_pretrained(out)
         if not dropout:
             from transformers import AutoModelForCausalLM
@@ -121,7 +125,7 @@ def check_flash(ctx:Ctx)->dict:
     names = {e.key for e in prof.key_averages()}
     flash = sorted(n for n in names if 'flash' in n.lower() and 'attention' in n.lower())
     other = sorted(n for n in names if any(k in n for k in ('_efficient_attention', '_attention_math', 'fmha_cutlass')))
-    fwd, bwd = any('backward' not in n for n in flash), any('backward' in n for n in flash)
+    fwd, bwd = any('backward' not in n.lower() for n in flash), any('backward' in n.lower() for n in flash)
     ok = fwd and bwd and not other
     return result('PASS' if ok else 'FAIL', f"flash forward {fwd}, backward {bwd}; other attention: {other or 'none'}", flash=flash, other=other)
 
@@ -142,8 +146,8 @@ def check_syncs(ctx:Ctx)->dict:
         logging, step = False, 0
         def on_step_end(self, args, state, control, **kw): Where.step, Where.logging = state.global_step, state.global_step % args.logging_steps == 0
         def on_log(self, args, state, control, logs=None, **kw): Where.logging = False
-    def seen(*a, **kw):
-        if Where.step >= 4: counts['log' if Where.logging else 'step'] += 1 # from the first replay on
+    def seen(message, *a, **kw):
+        if Where.step >= 4 and 'synchroniz' in str(message): counts['log' if Where.logging else 'step'] += 1 # from the first replay on
     old = warnings.showwarning
     warnings.showwarning = seen
     torch.cuda.set_sync_debug_mode('warn')
@@ -276,10 +280,15 @@ def check_fallback(ctx:Ctx)->dict:
     x = torch.randint(0, len(tok), (2, 32), device='cuda')
     try: m(input_ids=x, labels=x).loss.backward(); dropout_ok = True
     except RuntimeError as e: dropout_ok, err = False, str(e)
+    weights = sum(p.numel() * p.element_size() for p in m.parameters())
+    import gc
+    gc.collect(); torch.cuda.empty_cache()
+    held = torch.cuda.memory_reserved() # the failed capture's pool released: the model's weights and little else
+    pool_ok = held <= 1.5 * weights + (256 << 20)
     again = train.finetune(ds, ctx.config(base, max_steps=10), progress=False)[2]
-    ok = r.loop == 'eager' and r.loop_note.startswith('capturing the step failed') and stream_ok and dropout_ok and again.loop == 'cuda-graph'
+    ok = r.loop == 'eager' and r.loop_note.startswith('capturing the step failed') and stream_ok and dropout_ok and pool_ok and again.loop == 'cuda-graph'
     return result('PASS' if ok else 'FAIL', f"fell back to {r.loop} ({r.loop_note[:80]}); default stream {stream_ok}; dropout {'works' if dropout_ok else 'fails: ' + err[:80]}; "
-                  f"next run {again.loop}", loop=r.loop, note=r.loop_note, stream_restored=stream_ok, dropout_works=dropout_ok, next_loop=again.loop)
+                  f"{held / 2**30:.2f} GB held for {weights / 2**30:.2f} GB of weights; next run {again.loop}", held_bytes=held, weights_bytes=weights, loop=r.loop, note=r.loop_note, stream_restored=stream_ok, dropout_works=dropout_ok, next_loop=again.loop)
 
 
 CHECKS = dict(loop=check_loop, flash=check_flash, syncs=check_syncs, graph_vs_eager=check_graph_vs_eager, speed=check_speed, memory=check_memory,
@@ -291,8 +300,9 @@ def run_one(name:str, args)->dict:
     with tempfile.NamedTemporaryFile(suffix='.json') as f:
         cmd = [sys.executable, __file__, '--only', name, '--result', f.name, '--work', args.work] + (['--cpu-dry-run'] if args.cpu_dry_run else []) + \
               (['--tokenizer', args.tokenizer] if args.tokenizer else [])
-        t0 = time.perf_counter()
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+        t0, limit = time.perf_counter(), min(args.timeout, max(1, args.deadline - (time.perf_counter() - args.started)))
+        try: p = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
+        except subprocess.TimeoutExpired: return result('FAIL', f'the check took more than {limit:.0f} s', seconds=round(limit, 1))
         secs = time.perf_counter() - t0
         if p.returncode != 0 or not Path(f.name).stat().st_size:
             return result('FAIL', f'the check crashed (exit {p.returncode}): ' + ' | '.join(p.stderr.strip().splitlines()[-3:]), seconds=secs)
@@ -308,7 +318,8 @@ def main(argv=None):
     ap.add_argument('--tokenizer', default=None, help="a folder with GPT-2's tokenizer (the GPU run)")
     ap.add_argument('--out', default='gpu_check.json', help='where to write the figures')
     ap.add_argument('--checks', default=','.join(CHECKS), help='which checks, comma-separated')
-    ap.add_argument('--timeout', type=int, default=300, help='seconds a check may take')
+    ap.add_argument('--timeout', type=int, default=240, help='seconds a check may take')
+    ap.add_argument('--deadline', type=int, default=470, help='seconds for all the checks: those left when it passes SKIP')
     ap.add_argument('--work', default=None, help=argparse.SUPPRESS)
     ap.add_argument('--only', default=None, help=argparse.SUPPRESS)
     ap.add_argument('--result', default=None, help=argparse.SUPPRESS)
@@ -330,12 +341,14 @@ def main(argv=None):
     device = 'cpu (dry run)' if args.cpu_dry_run else f'{torch.cuda.get_device_name()}, torch {torch.__version__}'
     print(f'gpu_check on {device}')
     results, t0 = {}, time.perf_counter()
+    args.started = t0
     with tempfile.TemporaryDirectory() as work:
         args.work = work
         for name in args.checks.split(','):
-            r = results[name] = run_one(name, args)
+            if time.perf_counter() - t0 > args.deadline - 5: r = results[name] = result('SKIP', f'out of time: the deadline is {args.deadline} s')
+            else: r = results[name] = run_one(name, args)
             print(f"{r['status']:<5} {name}: {r['detail']} ({r['figures'].get('seconds', 0):.0f} s)", flush=True)
-    Path(args.out).write_text(json.dumps(dict(device=device, seconds=round(time.perf_counter() - t0, 1), results=results), indent=1, default=float))
+            Path(args.out).write_text(json.dumps(dict(device=device, seconds=round(time.perf_counter() - t0, 1), results=results), indent=1, default=float)) # after each: a killed run keeps what it measured
     bad = [n for n, r in results.items() if r['status'] == 'FAIL']
     count = {k: sum(r['status'] == k for r in results.values()) for k in ('PASS', 'WARN', 'FAIL', 'SKIP')}
     print('gpu_check: ' + ', '.join(f'{k} {v}' for k, v in count.items()) + f'; figures in {args.out}')

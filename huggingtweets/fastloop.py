@@ -11,39 +11,46 @@ from .core import UserError
 
 # %% auto #0
 __all__ = ['CAUSAL', 'causal_attention', 'plain_attention', 'causal_training', 'fused_gelu', 'LoopResult', 'epoch_order',
-           'train_fast']
+           'log_every', 'train_fast']
 
 # %% ../nbs/08_fastloop.ipynb #275fbe84
 CAUSAL = 'huggingtweets_causal'
 
 def causal_attention(module, query, key, value, attention_mask=None, dropout:float=0.0, scaling:float|None=None,
-                     sliding_window:int|None=None, softcap:float|None=None, s_aux=None, **kwargs):
+                     sliding_window:int|None=None, softcap:float|None=None, s_aux=None, sinks=None, position_bias=None, **kwargs):
     "Causal SDPA with no mask: for full, unpadded training blocks"
     import torch
-    if softcap is not None or s_aux is not None or (sliding_window is not None and sliding_window < key.shape[-2]):
-        raise ValueError('causal_attention computes plain causal attention: this layer has a sliding window, a softcap or sinks') # `plain_attention` keeps such models off it
+    if softcap is not None or s_aux is not None or sinks is not None or position_bias is not None or (sliding_window is not None and sliding_window < key.shape[-2]):
+        raise ValueError('causal_attention computes plain causal attention: this layer has a sliding window, a softcap, sinks or a position bias') # `plain_attention` keeps such models off it
     out = torch.nn.functional.scaled_dot_product_attention(query, key, value, dropout_p=dropout, scale=scaling, is_causal=True,
                                                            enable_gqa=key.shape[1] != query.shape[1])
     return out.transpose(1, 2).contiguous(), None
 
-def plain_attention(config, # The model's config
-                    block:int, # Tokens a training block
+def plain_attention(model, # The model (or its config)
+                    block:int|None=None, # Tokens a training block; None: any length
                    )->str:
     "'' where every layer of the model attends as plain causal attention over `block` tokens; else what differs"
-    window = getattr(config, 'sliding_window', None)
-    sliding = ('sliding_attention' in (getattr(config, 'layer_types', None) or []) or getattr(config, 'use_sliding_window', True)) and window
-    if sliding and window < block: return f'a sliding window of {window} tokens'
+    config = getattr(model, 'config', model)
+    block = block or math.inf
+    window, kinds = getattr(config, 'sliding_window', None), set(getattr(config, 'layer_types', None) or [])
+    if kinds: sliding = bool(kinds - {'full_attention', 'chunked_attention'}) # chunks: see attention_chunk_size
+    else: sliding = getattr(config, 'use_sliding_window', True) and window is not None
+    if sliding and not (window and window >= block): return f'a sliding window of {window} tokens' if window else f"layers of kinds {', '.join(sorted(kinds))}"
+    if (chunk := getattr(config, 'attention_chunk_size', None)) and chunk < block: return f'attention in chunks of {chunk} tokens'
     if getattr(config, 'attn_logit_softcapping', None): return 'a softcap on the attention scores'
-    if getattr(config, 'model_type', '') in ('gpt_oss',): return 'attention sinks'
+    if getattr(config, 'alibi', False) or getattr(config, 'position_embedding_type', None) == 'alibi': return 'ALiBi position biases'
+    if getattr(config, 'model_type', '') == 'gpt_oss' or (hasattr(model, 'named_parameters') and any(n.rsplit('.', 1)[-1] in ('sinks', 'sink_proj') or '.sink_proj.' in n
+                                                                                                  for n, _ in model.named_parameters())):
+        return 'attention sinks'
     return ''
 
 @contextmanager
 def causal_training(model, block:int|None=None):
-    "Context manager: `model` attends with `causal_attention` inside where that computes what its own attention does (see `plain_attention`), and as before outside; yields whether it does"
+    "Context manager: `model` attends with `causal_attention` inside where that computes what its own attention does over `block` tokens (see `plain_attention`), and as before outside; yields whether it does"
     from transformers import AttentionInterface
     AttentionInterface.register(CAUSAL, causal_attention)
     old = model.config._attn_implementation
-    swap = not plain_attention(model.config, block or 0)
+    swap = not plain_attention(model, block)
     if swap: model.set_attn_implementation(CAUSAL)
     try: yield swap
     finally:
@@ -71,19 +78,25 @@ class LoopResult:
     log_history:list=field(default_factory=list) # What was logged, as `TrainerState.log_history`
 
 def _capture(step, side):
-    "A CUDA graph of `step()` and its outputs; the exception the step itself raised, where it failed, with the stream and the random generator as they were"
+    "A CUDA graph of `step()` and its outputs; the exception the step itself raised, where it failed, with the process as it was before"
     import torch
+    from torch.cuda.memory import _cuda_endAllocateToPool, _cuda_releasePool
     g, out, err = torch.cuda.CUDAGraph(), None, None
-    stream, gen = torch.cuda.current_stream(), torch.cuda.default_generators[torch.cuda.current_device()]
+    dev = torch.cuda.current_device()
+    stream, gen, pool = torch.cuda.current_stream(), torch.cuda.default_generators[dev], torch.cuda.graph_pool_handle()
     state = gen.clone_state() # a copy that is not marked as capturing
     try:
-        with torch.cuda.graph(g, stream=side):
+        with torch.cuda.graph(g, pool=pool, stream=side):
             try: out = step()
             except Exception as e: err = e # let the capture end, then report this, not what ending a broken capture says
     except Exception as e: err = err or e
     if err is None: return g, out, None
-    torch.cuda.set_stream(stream) # a capture that fails to end leaves its stream current,
-    gen.graphsafe_set_state(state) # and the generator marked as capturing: the next eager dropout would fail
+    if torch.cuda.current_stream() != stream: # `capture_end` raised before its epilogue: the side stream is still current,
+        torch.cuda.set_stream(stream)
+        try: _cuda_endAllocateToPool(dev, pool); _cuda_releasePool(dev, pool) # the allocator still captures into the graph's pool
+        except RuntimeError: pass
+    gen.graphsafe_set_state(state) # and (torch < 2.13) the generator stays marked as capturing: the next eager dropout would fail
+    err.__traceback__ = None # its frames hold the failed step's tensors
     return None, None, err
 
 def epoch_order(n:int, # Blocks
@@ -91,10 +104,15 @@ def epoch_order(n:int, # Blocks
                 steps:int, # Steps to take
                 seed:int, # The data seed
                ):
-    "The blocks' order for `steps` steps, as `Trainer` draws it (accelerate's seedable sampler: epoch e shuffled with seed + e), the short last batch of an epoch left out"
+    "The blocks' order for `steps` steps, as `Trainer` draws it (accelerate's seedable sampler: epoch e shuffled with seed + e); an epoch's short last batch is filled with `n`, a row that counts for nothing"
     import torch
-    per_epoch = n // bs
-    return torch.cat([torch.randperm(n, generator=torch.Generator().manual_seed(seed + e))[:per_epoch * bs] for e in range(math.ceil(steps / per_epoch))])
+    per_epoch = math.ceil(n / bs)
+    pad = torch.full((per_epoch * bs - n,), n, dtype=torch.long)
+    return torch.cat([torch.cat([torch.randperm(n, generator=torch.Generator().manual_seed(seed + e)), pad]) for e in range(math.ceil(steps / per_epoch))])
+
+def log_every(cfg, n:int)->int:
+    "Steps between two logs, for `n` training blocks: about 20 logs a run, for the fast loop and `Trainer` alike"
+    return max(1, (cfg.max_steps if cfg.max_steps > 0 else math.ceil(n / cfg.batch_size * cfg.epochs)) // 20)
 
 def train_fast(model, # The model, on its device
                blocks, # The training blocks, as `train.tokenize` makes them: a `datasets.Dataset` of `input_ids` and `labels`
@@ -114,14 +132,15 @@ def train_fast(model, # The model, on its device
     graph = cuda and precision == 'bf16' if graph is None else graph
     cols = blocks.with_format('torch', columns=['input_ids', 'labels'])[:] # tensors, whatever the dataset's format
     bs, n = cfg.batch_size, len(cols['input_ids'])
-    per_epoch = n // bs
-    if per_epoch == 0: raise UserError(f"The training split has fewer than {bs} blocks: add posts, or lower the batch size.")
+    if n < bs: raise UserError(f"The training split has fewer than {bs} blocks: add posts, or lower the batch size.")
+    per_epoch = math.ceil(n / bs) # as Trainer counts them: the short last batch too, filled with a masked row (one shape for the graph)
     steps = cfg.max_steps if cfg.max_steps > 0 else max(1, math.ceil(per_epoch * cfg.epochs))
     note = (f'the run has {steps} steps, and the graph is captured after 3 eager ones' if graph and steps <= 3
             else f'the CUDA graph runs in bf16: this run is {precision}' if cuda and not graph and precision != 'bf16' else '')
-    graph = graph and steps > 3
+    graph = graph and steps > 3 and cuda
     order = epoch_order(n, bs, steps, cfg.seed).to(dev)
-    data, targets = cols['input_ids'].to(dev), cols['labels'].to(dev) # no host-to-device copy in the loop
+    data = torch.cat([cols['input_ids'], cols['input_ids'][:1]]).to(dev) # no host-to-device copy in the loop; the last row fills short batches,
+    targets = torch.cat([cols['labels'], torch.full_like(cols['labels'][:1], -100)]).to(dev) # its labels masked: it adds nothing to loss or gradient
     params = [p for p in model.parameters() if p.requires_grad]
     lr = torch.tensor(cfg.learning_rate, device=dev) if graph else cfg.learning_rate # a tensor, so a replayed step reads the scheduler's value
     opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, fused=cuda, capturable=graph)
@@ -140,7 +159,7 @@ def train_fast(model, # The model, on its device
 
     with tempfile.TemporaryDirectory() as scratch: # callbacks read Trainer's arguments; nothing is written
         args = TrainingArguments(output_dir=scratch, report_to='none', disable_tqdm=not progress, use_cpu=not cuda, per_device_train_batch_size=bs,
-                                 logging_steps=max(1, steps // 20), learning_rate=cfg.learning_rate, num_train_epochs=cfg.epochs)
+                                 logging_steps=log_every(cfg, n), learning_rate=cfg.learning_rate, num_train_epochs=cfg.epochs)
     state, control = TrainerState(max_steps=steps, num_train_epochs=math.ceil(steps / per_epoch), logging_steps=args.logging_steps), TrainerControl()
     cbs = CallbackHandler([DefaultFlowCallback()] + list(callbacks or []) + ([ProgressCallback()] if progress else []), model, None, opt, sched)
     model.train()
@@ -179,7 +198,7 @@ def train_fast(model, # The model, on its device
         state.global_step, state.epoch = i + 1, (i + 1) / per_epoch
         control = cbs.on_step_end(args, state, control)
         if log_now or control.should_training_stop:
-            logs = dict(loss=losses[logged:i + 1].mean().item(), grad_norm=norms[logged:i + 1].mean().item(), learning_rate=lr_used.item(), epoch=state.epoch)
+            logs = dict(loss=losses[logged:i + 1].mean().item(), grad_norm=norms[i].item(), learning_rate=lr_used.item(), epoch=state.epoch)
             state.log_history.append({**logs, 'step': i + 1}); logged = i + 1
             control = cbs.on_log(args, state, control, logs=logs)
         if control.should_training_stop: break

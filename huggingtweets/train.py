@@ -267,7 +267,7 @@ def bind_gpu()->int:
     "Under torchrun or accelerate, make this process's own GPU (`LOCAL_RANK`) the current one, before anything else touches CUDA; its index"
     import torch
     rank = int(os.environ.get('LOCAL_RANK', 0))
-    if int(os.environ.get('WORLD_SIZE', 1)) > 1 and torch.cuda.is_available(): torch.cuda.set_device(rank)
+    if int(os.environ.get('WORLD_SIZE', 1)) > 1 and torch.cuda.is_available(): rank %= torch.cuda.device_count(); torch.cuda.set_device(rank) # a launcher may show each process its GPU alone
     return rank
 
 def choose_loop(cfg:TrainConfig, device:str, prec:str, # Where and in what precision it trains (see `device_and_precision`)
@@ -295,13 +295,14 @@ def _one_gpu(args, processes:int)->str:
 def _trainer_loop(model, train, cfg, device, prec, callbacks, progress):
     "Train with `Trainer`, as the original did (and, launched by torchrun or accelerate, data-parallel)"
     from transformers import Trainer, TrainingArguments, PrinterCallback
+    from huggingtweets.fastloop import log_every
     with tempfile.TemporaryDirectory() as scratch: # Trainer wants a folder; it saves nothing there
         args = TrainingArguments(output_dir=scratch, num_train_epochs=cfg.epochs, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
             fsdp=cfg.fsdp, fsdp_config=dict(reshard_after_forward=True) if cfg.fsdp else None, # FSDP2, fully sharded
             ddp_find_unused_parameters=False, # every weight that trains is used in every step
             learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler, warmup_steps=cfg.warmup_steps, seed=cfg.seed, data_seed=cfg.seed,
             bf16=prec == 'bf16', fp16=prec == 'fp16', use_cpu=device == 'cpu', optim='adamw_torch_fused' if device == 'cuda' else 'adamw_torch',
-            logging_steps=max(1, (cfg.max_steps if cfg.max_steps > 0 else math.ceil(len(train) / cfg.batch_size * cfg.epochs)) // 20), save_strategy='no', eval_strategy='no', report_to='none',
+            logging_steps=log_every(cfg, len(train)), save_strategy='no', eval_strategy='no', report_to='none',
             disable_tqdm=progress is not True, dataloader_pin_memory=device == 'cuda')
         note = _one_gpu(args, int(os.environ.get('WORLD_SIZE', 1)))
         trainer = Trainer(model=model, args=args, train_dataset=train, callbacks=callbacks)
@@ -351,10 +352,12 @@ def finetune(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
             train_loss, steps, note, loop = r.train_loss, r.steps, note or r.note, 'cuda-graph' if r.graph else 'eager'
         else:
             train_loss, steps, one = _trainer_loop(model, train, cfg, device, prec, cbs, progress)
-            note = note or one
+            note = '; '.join(x for x in (note, one) if x)
         sync(); secs = time.perf_counter() - t0
         ev = evaluate(model, tok, ds.valid_texts, block)
-    except torch.OutOfMemoryError: raise out_of_memory(cfg, where) from None
+        oom = False
+    except torch.OutOfMemoryError: oom = True # raised below, outside this handler: its traceback would keep the step's memory
+    if oom: raise out_of_memory(cfg, where)
     eval_secs += time.perf_counter() - t0 - secs
     if not all(map(math.isfinite, [train_loss] + ([ev.loss] if ev else []))): # nothing more is done with weights that are no longer numbers
         raise UserError(f"Training diverged (the loss became {train_loss if not math.isfinite(train_loss) else ev.loss}): train again with a lower --learning-rate than {cfg.learning_rate:g}.")
