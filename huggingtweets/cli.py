@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, inspect, re, sys, warnings
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from .core import UserError, sigterm_interrupts, mask_secrets
+from .core import UserError, AtomicDir, sigterm_interrupts, mask_secrets
 
 # %% auto #0
 __all__ = ['COMMANDS', 'doc_options', 'parser', 'cmd_fetch', 'cmd_dataset', 'report', 'cmd_train', 'cmd_run', 'cmd_update',
@@ -307,7 +307,8 @@ def cmd_push(a):
 
 def cmd_tiny_model(a):
     from huggingtweets.train import make_tiny_model
-    _say(f'Saved a tiny GPT-2 to {make_tiny_model(a.out)}')
+    with AtomicDir(a.out, marks=('config.json',)) as tmp: make_tiny_model(tmp) # never in place of a folder of the user's
+    _say(f'Saved a tiny GPT-2 to {a.out}')
 
 def cmd_demo(a):
     "The whole pipeline on the bundled example account, offline"

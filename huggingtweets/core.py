@@ -4,16 +4,17 @@
 
 # %% ../nbs/00_core.ipynb #3e49869f
 from __future__ import annotations
-import base64, binascii, configparser, json, netrc, os, re, shutil, signal, tempfile, threading
+import base64, binascii, configparser, fnmatch, json, netrc, os, re, shutil, signal, tempfile, threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, quote_plus, urlsplit
 
 # %% auto #0
-__all__ = ['EOT', 'SECRET_ENV', 'UserError', 'Post', 'slugify', 'Spec', 'Account', 'sweep_stale', 'atomic_write', 'replaceable',
-           'AtomicDir', 'sigterm_interrupts', 'is_url', 'public_spec', 'public_avatar', 'is_model_folder',
-           'model_location', 'netrc_path', 'wandb_saved_key', 'hf_saved_tokens', 'env_secrets', 'mask_secrets']
+__all__ = ['EOT', 'MODEL_FILES', 'SECRET_ENV', 'UserError', 'Post', 'slugify', 'Spec', 'Account', 'sweep_stale', 'atomic_write',
+           'replaceable', 'AtomicDir', 'sigterm_interrupts', 'is_url', 'public_spec', 'public_avatar',
+           'is_model_folder', 'model_location', 'netrc_path', 'wandb_saved_key', 'hf_saved_tokens', 'env_secrets',
+           'mask_secrets']
 
 # %% ../nbs/00_core.ipynb #bc2e77e5
 class UserError(Exception):
@@ -114,24 +115,44 @@ def atomic_write(path:str|Path, # The file to write
     return path
 
 # %% ../nbs/00_core.ipynb #25c6f0a9
+MODEL_FILES = ('config.json', 'generation_config.json', 'model.safetensors', 'model-*-of-*.safetensors', 'model.safetensors.index.json',
+               'pytorch_model*.bin', 'pytorch_model.bin.index.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json',
+               'vocab.json', 'merges.txt', 'added_tokens.json', 'chat_template.jinja', 'adapter_config.json', 'adapter_model.safetensors',
+               'README.md', 'huggingtweets.json', '.huggingtweets-local.json', 'training-posts.txt', 'avatar-*', 'thumbnail.png',
+               'predictions/*.png') # every entry a model folder of ours holds: the weights, the tokenizer, the record and card, what the app drew
+
+def _foreign(p:Path, owned:tuple[str, ...])->list[str]:
+    "The entries under the folder `p` (relative paths) that are not among the `owned` patterns"
+    out = []
+    for q in sorted(p.rglob('*')):
+        rel = q.relative_to(p).as_posix()
+        if q.is_dir() and not q.is_symlink():
+            if not any(o.startswith(rel + '/') for o in owned): out.append(rel + '/')
+        elif not any(fnmatch.fnmatchcase(rel, o) for o in owned): out.append(rel)
+    return [r for r in out if not any(r.startswith(x) for x in out if x.endswith('/') and x != r)] # a foreign folder, not each of its files
+
 def replaceable(dest:str|Path, # A folder about to be written as one unit
-                marks:tuple[str, ...], # Files that mark a folder as one of ours (`dataset.json`, `huggingtweets.json`)
+                marks:tuple[str, ...], # Files that one of ours always holds (`dataset.json`, `huggingtweets.json`, `config.json`)
+                owned:tuple[str, ...]=MODEL_FILES, # Patterns (`fnmatch`, relative to `dest`) of every entry the tool writes there
                )->Path:
-    "`dest`, resolved; a `UserError` when writing it would replace something of the user's: a file, a folder that holds this one, or a folder with other files"
+    "`dest`, resolved; a `UserError` when writing it would replace something of the user's: a file, a folder that holds this one, or a folder with an entry the tool did not write"
     p = Path(dest).expanduser().resolve()
     if p == Path.cwd().resolve() or p in Path.cwd().resolve().parents: raise UserError(f"{str(dest)!r} is this folder or holds it: give a new folder to write to, such as models/NAME.")
     if not p.exists(): return p
     if not p.is_dir(): raise UserError(f"{str(dest)!r} is a file, and writing there would replace it: give a folder to write to.")
-    if any((p/m).exists() for m in marks) or not any(p.iterdir()): return p
-    names = sorted(x.name for x in p.iterdir())
+    if not any(p.iterdir()): return p
+    names = _foreign(p, tuple(owned) + tuple(marks))
+    if not names and any((p/m).is_file() for m in marks): return p
+    names = names or sorted(x.name for x in p.iterdir())
     raise UserError(f"{str(dest)!r} holds other files ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''}), which writing there would replace: give a new folder, or one an earlier run wrote.")
 
 class AtomicDir:
     "Context manager: yields a temporary folder that replaces `dest` on success and is removed on failure"
     def __init__(self, dest:str|Path, # The folder to write
                  marks:tuple[str, ...]|None=None, # When given, an existing `dest` must be one of ours (see `replaceable`)
+                 owned:tuple[str, ...]=MODEL_FILES, # Every entry the tool writes in `dest` (see `replaceable`)
                 ):
-        self.dest = replaceable(dest, marks) if marks is not None else Path(dest).expanduser().resolve()
+        self.dest = replaceable(dest, marks, owned) if marks is not None else Path(dest).expanduser().resolve()
     def __enter__(self)->Path:
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         sweep_stale(self.dest.parent, self.dest.name)

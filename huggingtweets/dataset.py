@@ -12,8 +12,8 @@ from .core import UserError, EOT, AtomicDir, atomic_write, slugify, public_spec,
 from .clean import Curated, Stats, fix_text, clean_tweet
 
 # %% auto #0
-__all__ = ['MIN_CHARS', 'WARN_CHARS', 'quiet_datasets', 'model_name', 'check_size', 'held_out', 'balanced_epoch', 'AccountInfo',
-           'DatasetInfo', 'PostsDataset', 'make_dataset', 'save_dataset', 'load_dataset']
+__all__ = ['MIN_CHARS', 'WARN_CHARS', 'DATASET_FILES', 'quiet_datasets', 'model_name', 'check_size', 'held_out', 'balanced_epoch',
+           'AccountInfo', 'DatasetInfo', 'PostsDataset', 'make_dataset', 'save_dataset', 'load_dataset']
 
 # %% ../nbs/06_dataset.ipynb #a1962e3b
 @contextmanager
@@ -185,12 +185,15 @@ def make_dataset(curated:list[Curated], # One to three curated accounts
     return PostsDataset(splits, posts, info)
 
 # %% ../nbs/06_dataset.ipynb #56eea134
+DATASET_FILES = ('dataset.json', 'dataset_dict.json', 'train.txt', 'valid.txt', *(f'{d}/{f}' for d in ('train', 'validation', 'posts')
+                 for f in ('data-*-of-*.arrow', 'dataset_info.json', 'state.json'))) # every entry a dataset folder of ours holds
+
 def save_dataset(ds:PostsDataset, # The dataset
                  out:str|Path, # The folder to write
                 )->Path:
     "Write `ds` to the folder `out` as one unit"
     out = Path(out)
-    with AtomicDir(out, marks=('dataset.json',)) as tmp, quiet_datasets(): # never in place of a folder of the user's
+    with AtomicDir(out, marks=('dataset.json',), owned=DATASET_FILES) as tmp, quiet_datasets(): # never in place of a folder of the user's
         ds.splits.save_to_disk(str(tmp))
         ds.posts.save_to_disk(str(tmp/'posts'))
         (tmp/'train.txt').write_text(ds.train_text, encoding='utf-8')

@@ -209,3 +209,26 @@ def test_update_says_when_nothing_is_new(tmp_path, capsys, tiny, monkeypatch):
     monkeypatch.chdir(tmp_path.parent)
     rc, out, err = run(capsys, 'update', tmp_path/'models'/'posts', '--wandb', 'disabled') # ...updated from another
     assert rc == 0 and 'No new post to train on since version 1' in out, out + err
+
+def test_a_marker_file_is_not_ownership(tmp_path, capsys, tiny):
+    "A folder holding our marker (dataset.json, huggingtweets.json, config.json) beside a user's files is refused whole; one of ours is replaced"
+    (tmp_path/'posts.txt').write_text(''.join(t + '\n' for t in sample_tweets(300)))
+    def users(name, marker):
+        d = tmp_path/name; (d/'src').mkdir(parents=True)
+        (d/marker).write_text('{}'); (d/'thesis.txt').write_text('precious'); (d/'src'/'main.py').write_text('print(1)')
+        return d
+    common = ['--data-dir', tmp_path/'data', '--base-model', tiny, '--block-size', 64, '--max-steps', 2, '--wandb', 'disabled', '--memo-n', 0]
+    for cmd, marker in [(['dataset', f'file:{tmp_path}/posts.txt', '--data-dir', tmp_path/'data'], 'dataset.json'),
+                        (['train', f'file:{tmp_path}/posts.txt', *common], 'huggingtweets.json'), (['tiny-model'], 'config.json')]:
+        d = users(f'mine-{cmd[0]}', marker)
+        rc, out, err = run(capsys, *cmd, d) if cmd[0] == 'tiny-model' else run(capsys, *cmd, '--out', d)
+        assert rc == 1 and 'holds other files (src/, thesis.txt)' in err and err.count('\n') == 1, (cmd[0], err)
+        fct.test_eq(sorted(p.relative_to(d).as_posix() for p in d.rglob('*')), sorted([marker, 'src', 'src/main.py', 'thesis.txt']))
+    rc, _, err = run(capsys, 'dataset', f'file:{tmp_path}/posts.txt', '--data-dir', tmp_path/'data', '--out', tmp_path/'ds')
+    rc2, _, err2 = run(capsys, 'dataset', f'file:{tmp_path}/posts.txt', '--data-dir', tmp_path/'data', '--out', tmp_path/'ds')
+    assert rc == rc2 == 0, err + err2 # a folder the tool wrote is replaced
+    assert run(capsys, 'tiny-model', tmp_path/'t')[0] == 0 and run(capsys, 'tiny-model', tmp_path/'t')[0] == 0
+    (tmp_path/'ds'/'train'/'notes.md').write_text('mine')
+    rc, _, err = run(capsys, 'dataset', f'file:{tmp_path}/posts.txt', '--data-dir', tmp_path/'data', '--out', tmp_path/'ds')
+    assert rc == 1 and 'train/notes.md' in err, err
+    assert (tmp_path/'ds'/'train'/'notes.md').read_text() == 'mine'
