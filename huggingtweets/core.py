@@ -213,6 +213,14 @@ def is_model_folder(path:str|Path)->bool:
     "Whether `path` holds a saved model: its `config.json`, or a LoRA adapter's `adapter_config.json`"
     return any((Path(path)/n).is_file() for n in ('config.json', 'adapter_config.json'))
 
+def _custom_code(path:Path)->str:
+    "Where a model folder asks for code of its own (an `auto_map` in its config or tokenizer config), or ''"
+    for n in ('config.json', 'tokenizer_config.json', 'adapter_config.json'):
+        try: d = json.loads((path/n).read_text(encoding='utf-8'))
+        except (OSError, ValueError): continue # absent or unreadable: loading says so
+        if isinstance(d, dict) and d.get('auto_map'): return f'auto_map in {n}'
+    return ''
+
 def model_location(name:str, # A Hub id (`gpt2`, `user/name`) or the folder of a saved model
                   )->str:
     "`name` as a folder or a Hub id; a `UserError` at once for a path that is not a model folder, or a Hub id while the Hub is offline"
@@ -220,6 +228,7 @@ def model_location(name:str, # A Hub id (`gpt2`, `user/name`) or the folder of a
     path = Path(name).expanduser()
     if path.is_dir():
         if not is_model_folder(path): raise UserError(f"{name!r} is a folder, but not a model folder (no config.json, nor a LoRA adapter's adapter_config.json): give the folder `huggingtweets train` wrote, or a Hub id such as gpt2.")
+        if (code := _custom_code(path)): raise UserError(f"{name!r} asks to run its own Python code ({code}), which huggingtweets never does: give a model that transformers knows (gpt2, a folder `huggingtweets train` wrote), or remove auto_map from it if you trust it.")
         return str(path)
     looks_local = name.startswith(('.', '/', '~')) or '\\' in name or name.count('/') > 1 or path.exists() or (name.count('/') == 1 and path.parent.is_dir())
     if looks_local or not name.strip(): raise UserError(f"No model folder at {name!r}: give the folder of a saved model (`huggingtweets train` writes models/NAME), or a Hub id such as gpt2.")

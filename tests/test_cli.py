@@ -232,3 +232,33 @@ def test_a_marker_file_is_not_ownership(tmp_path, capsys, tiny):
     rc, _, err = run(capsys, 'dataset', f'file:{tmp_path}/posts.txt', '--data-dir', tmp_path/'data', '--out', tmp_path/'ds')
     assert rc == 1 and 'train/notes.md' in err, err
     assert (tmp_path/'ds'/'train'/'notes.md').read_text() == 'mine'
+
+def test_code_in_a_model_folder_never_runs(tmp_path, capsys, tiny):
+    "A model folder whose config (or tokenizer config) names code of its own (auto_map) is refused with one sentence, as base or to generate; its code never runs"
+    (tmp_path/'posts.txt').write_text(''.join(t + '\n' for t in sample_tweets(300)))
+    sentinel = tmp_path/'ran'
+    for n in ('config.json', 'tokenizer_config.json'):
+        m = tmp_path/f'evil-{n}'
+        shutil.copytree(tiny, m)
+        (m/'evil.py').write_text(f'open({str(sentinel)!r}, "w").write("ran")\nfrom transformers import GPT2Config as EvilConfig, GPT2LMHeadModel as EvilModel\n')
+        d = json.loads((m/n).read_text()); d['auto_map'] = {'AutoConfig': 'evil.EvilConfig', 'AutoModelForCausalLM': 'evil.EvilModel', 'AutoTokenizer': ['evil.EvilConfig', None]}
+        (m/n).write_text(json.dumps(d))
+        rc, _, err = run(capsys, 'generate', m, '-n', 1)
+        assert rc == 1 and f'auto_map in {n}' in err and 'never does' in err and err.count('\n') == 1, err
+        rc, out, err = run(capsys, 'train', f'file:{tmp_path}/posts.txt', '--base-model', m, '--out', tmp_path/'out', '--data-dir', tmp_path/'data',
+                           '--block-size', 64, '--max-steps', 2, '--wandb', 'disabled', '--memo-n', 0)
+        assert rc == 1 and 'auto_map' in err and 'Trained' not in out, err
+    assert not sentinel.exists() and not (tmp_path/'out').exists()
+
+def test_loading_never_trusts_remote_code(tmp_path, monkeypatch, tiny):
+    "Past the folder check, transformers itself is told never to run a folder's code: a config it does not know is a UserError, and the code stays unrun"
+    from huggingtweets import core, generate, train
+    from huggingtweets.core import UserError
+    m = tmp_path/'evil'; shutil.copytree(tiny, m)
+    (m/'evil.py').write_text(f'open({str(tmp_path/"ran")!r}, "w").write("ran")\n')
+    d = json.loads((m/'config.json').read_text()); d.update(model_type='evil-x', auto_map={'AutoConfig': 'evil.C', 'AutoModelForCausalLM': 'evil.M'})
+    (m/'config.json').write_text(json.dumps(d))
+    monkeypatch.setattr(core, '_custom_code', lambda p: '')
+    for load in (lambda: generate.load_model(m, 'cpu'), lambda: train.load_base(str(m))):
+        with pytest.raises(UserError): load()
+    assert not (tmp_path/'ran').exists()
