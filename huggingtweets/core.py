@@ -4,15 +4,15 @@
 
 # %% ../nbs/00_core.ipynb #3e49869f
 from __future__ import annotations
-import base64, binascii, configparser, fnmatch, json, netrc, os, re, shutil, signal, tempfile, threading
+import base64, binascii, configparser, fnmatch, hashlib, json, netrc, os, re, shutil, signal, tempfile, threading, unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, quote_plus, urlsplit
 
 # %% auto #0
-__all__ = ['EOT', 'MODEL_FILES', 'SECRET_ENV', 'UserError', 'Post', 'slugify', 'Spec', 'Account', 'sweep_stale', 'atomic_write',
-           'replaceable', 'AtomicDir', 'sigterm_interrupts', 'is_url', 'public_spec', 'public_avatar',
+__all__ = ['EOT', 'MODEL_FILES', 'SECRET_ENV', 'UserError', 'Post', 'slugify', 'printable', 'Spec', 'Account', 'sweep_stale',
+           'atomic_write', 'replaceable', 'AtomicDir', 'sigterm_interrupts', 'is_url', 'public_spec', 'public_avatar',
            'is_model_folder', 'model_location', 'netrc_path', 'wandb_saved_key', 'hf_saved_tokens', 'env_secrets',
            'mask_secrets']
 
@@ -35,9 +35,22 @@ class Post:
 # %% ../nbs/00_core.ipynb #ce45434a
 def slugify(handle:str # A handle: `karpathy`, `alice.bsky.social`, `user@mastodon.social`
            )->str:
-    "A lower-case name safe for folders and Hub repos: no runs of `.`, `-` or `_`, no `.` or `-` at either end"
-    s = re.sub(r'[^a-z0-9._-]+', '_', handle.lower().lstrip('@'))
-    return re.sub(r'([._-])[._-]+', r'\1', s).strip('.-') or 'account'
+    "A lower-case ASCII name safe for folders and Hub repos (no runs of `.`, `-` or `_`, no `.` or `-` at either end); a handle with letters beyond ASCII keeps what of them has an ASCII form, and a short hash of the handle, so that two handles never share a name"
+    h = handle.lower().lstrip('@')
+    plain = ''.join(c for c in unicodedata.normalize('NFKD', h) if not unicodedata.combining(c)) # José -> jose, Ｘ -> x
+    s = re.sub(r'([._-])[._-]+', r'\1', re.sub(r'[^a-z0-9._-]+', '_', plain)).strip('.-')
+    if h.isascii(): return s or 'account'
+    return f"{s.strip('_') or 'account'}-{hashlib.sha1(h.encode('utf-8', 'surrogatepass')).hexdigest()[:6]}"
+
+_ESCAPES = re.compile(r'\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]')
+
+def printable(s:str # A name from outside: a display name, a handle, a file's name
+             )->str:
+    "`s` safe on a terminal, in a card and in W&B: terminal escapes and control or direction-changing characters removed, line breaks made spaces, lone surrogates made U+FFFD"
+    s = _ESCAPES.sub('', str(s))
+    s = ''.join(' ' if c in '\n\r\t\v\f\x85\u2028\u2029' else '\ufffd' if '\ud800' <= c <= '\udfff' else c for c in s
+                if unicodedata.category(c) != 'Cc' or c in '\n\r\t\v\f\x85')
+    return ' '.join(re.sub('[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]', '', s).split())
 
 # %% ../nbs/00_core.ipynb #c9628332
 @dataclass

@@ -420,3 +420,53 @@ def test_two_files_of_one_name_are_two_accounts_to_rename(tmp_path):
         (tmp_path/d/'tw.txt').write_text(''.join(t + '\n' for t in sample_tweets(20, d)))
     with pytest.raises(UserError, match=re.escape('Two accounts are named @tw, from file:') + '.*rename one of the files'):
         prepare_all([f'file:{tmp_path}/a/tw.txt', f'file:{tmp_path}/b/tw.txt'], tmp_path/'data')
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hostile inputs, second round (issue 20)
+
+def test_a_hard_link_is_one_account(tmp_path):
+    from huggingtweets.clean import prepare_all
+    (tmp_path/'x.csv').write_text('text\n' + ''.join(f'"{t}"\n' for t in sample_tweets(40)))
+    os.link(tmp_path/'x.csv', tmp_path/'y.csv')
+    with pytest.warns(UserWarning, match='name the same account: it is used once'):
+        out = prepare_all([f'file:{tmp_path}/x.csv', f'file:{tmp_path}/y.csv'], tmp_path/'data')
+    fct.test_eq(len(out), 1)
+
+def test_non_ascii_names_never_share_a_model_name(tmp_path):
+    "Files named in Cyrillic, Japanese or with accents: each its own model name and cache, safe for the Hub"
+    from huggingtweets.dataset import model_name
+    from huggingface_hub.utils import validate_repo_id
+    names = ['дмитрий', 'анна', '日本語', 'José', 'jose', 'jöse'] # (José and josé: one handle, as handles are case-blind)
+    slugs = [slugify(n) for n in names]
+    fct.test_eq(len(set(slugs)), len(names))
+    for n, s in zip(names, slugs):
+        validate_repo_id(f'me/{model_name([n])}')
+        if not n.isascii(): assert re.fullmatch(r'[a-z0-9._-]+-[0-9a-f]{6}', s), s
+    fct.test_eq(slugify('José')[:5], 'jose-')
+    accs = []
+    for n in names[:2]:
+        (tmp_path/f'{n}.txt').write_text(''.join(f'{n} wrote post number {i} today\n' for i in range(5)), encoding='utf-8')
+        accs.append(fetch(f'file:{tmp_path}/{n}.txt', tmp_path/'data'))
+    fct.test_ne(accs[0].slug, accs[1].slug)
+
+def test_names_from_outside_reach_no_terminal_raw(tmp_path, capsys):
+    "An archive's display name with terminal escapes and newlines: plain text in the account, the stats table and the dataset"
+    from huggingtweets.cli import main
+    evil = 'Jack\x1b]0;pwned\x07\x1b[2J\x1b[31m Red\nSecond line\u202e'
+    z = make_archive(tmp_path/'a.zip', sample_tweets(300), handle='jack\x1b[2J', name=evil)
+    acc = fetch(f'archive:{z}', tmp_path/'data')
+    fct.test_eq((acc.handle, acc.user_name), ('jack', 'Jack Red Second line'))
+    assert main(['dataset', f'archive:{z}', '--data-dir', str(tmp_path/'data'), '--out', str(tmp_path/'ds')]) == 0
+    out, err = capsys.readouterr()
+    assert '\x1b' not in out + err and '\x07' not in out + err
+    assert '\x1b' not in (tmp_path/'ds'/'dataset.json').read_text()
+
+def test_lone_surrogates_are_repaired_with_a_count(tmp_path):
+    "A JSON post holding half a UTF-16 pair (valid JSON, but no text): the character becomes U+FFFD, the count is noted, the cache writes"
+    p = tmp_path/'posts.jsonl'
+    p.write_text('{"text": "fine post number one"}\n{"text": "broken \\ud83d here"}\n{"text": "and \\udc00 two"}\n')
+    with pytest.warns(UserWarning, match=r'2 posts of @posts held broken characters'):
+        acc = fetch(f'file:{p}', tmp_path/'data')
+    fct.test_eq([q.text for q in acc.posts], ['fine post number one', 'broken \ufffd here', 'and \ufffd two'])
+    fct.test_eq(load_cache(cache_of(tmp_path/'data', f'file:{p}'))[0].posts, acc.posts)
