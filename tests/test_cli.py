@@ -262,3 +262,32 @@ def test_loading_never_trusts_remote_code(tmp_path, monkeypatch, tiny):
     for load in (lambda: generate.load_model(m, 'cpu'), lambda: train.load_base(str(m))):
         with pytest.raises(UserError): load()
     assert not (tmp_path/'ran').exists()
+
+def test_tracebacks_become_sentences(tmp_path, capsys, trained):
+    "An unbalanced quote in sweep --train-args, a record or dataset.json of the wrong JSON shape: one line each, exit 1"
+    rc, _, err = run(capsys, 'sweep', 'file:x.txt', '--train-args', '--base-model "tiny')
+    assert rc == 1 and "can't be split into options (no closing quotation)" in err and err.count('\n') == 1, err
+    m = tmp_path/'m'; shutil.copytree(trained/'model', m)
+    for name, body, says in [('huggingtweets.json', '[]', 'huggingtweets.json is damaged'), ('huggingtweets.json', '{"dataset": 5, "train": {}}', 'is damaged'),
+                             ('.huggingtweets-local.json', '[1]', '.huggingtweets-local.json is damaged'),
+                             ('.huggingtweets-local.json', '{"specs": "x", "data_dir": 1}', '.huggingtweets-local.json is damaged')]:
+        shutil.copy(trained/'model'/name, m/name) if (trained/'model'/name).exists() else None
+        keep = (m/name).read_text(); (m/name).write_text(body)
+        rc, _, err = run(capsys, 'update', m)
+        assert rc == 1 and says in err and 'Traceback' not in err, (name, body, err)
+        (m/name).write_text(keep)
+    from huggingtweets.dataset import load_dataset
+    from huggingtweets.core import UserError
+    (tmp_path/'ds').mkdir(); (tmp_path/'ds'/'dataset.json').write_text('[]')
+    with pytest.raises(UserError, match='dataset.json.* is damaged'): load_dataset(tmp_path/'ds')
+
+def test_output_that_cannot_be_shown_or_is_cut(tmp_path):
+    "A non-UTF-8 terminal gets `?` for what it can't show; `fetch | head -1` ends quietly when the reader has gone"
+    (tmp_path/'posts é.txt').write_text(''.join(t + '\n' for t in sample_tweets(100)))
+    env = offline_env(tmp_path, PYTHONIOENCODING='ascii', PYTHONPATH=str(Path(huggingtweets.__file__).parents[1]))
+    r = subprocess.run([sys.executable, '-m', 'huggingtweets', 'fetch', f'file:{tmp_path}/posts é.txt', '--data-dir', str(tmp_path/'d')], capture_output=True, env=env, cwd=tmp_path)
+    assert r.returncode == 0 and b'Traceback' not in r.stderr and b'posts ?.txt' in r.stdout, r.stderr
+    r, w = os.pipe(); os.close(r) # a reader that has gone, as `head -1` has after its line: every write fails with EPIPE
+    try: p = subprocess.run([sys.executable, '-m', 'huggingtweets', 'fetch', f'file:{tmp_path}/posts é.txt', '--data-dir', str(tmp_path/'d')], stdout=w, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+    finally: os.close(w)
+    assert p.returncode == 141 and p.stderr == b'', p.stderr
