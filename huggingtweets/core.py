@@ -11,10 +11,10 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus, urlsplit
 
 # %% auto #0
-__all__ = ['EOT', 'MODEL_FILES', 'SECRET_ENV', 'UserError', 'Post', 'slugify', 'printable', 'Spec', 'Account', 'sweep_stale',
-           'atomic_write', 'replaceable', 'AtomicDir', 'sigterm_interrupts', 'is_url', 'public_spec', 'public_avatar',
-           'is_model_folder', 'model_location', 'netrc_path', 'wandb_saved_key', 'hf_saved_tokens', 'env_secrets',
-           'mask_secrets']
+__all__ = ['EOT', 'MODEL_FILES', 'SECRET_ENV', 'UserError', 'Post', 'slugify', 'printable', 'Spec', 'Account', 'commit_lock',
+           'one_run', 'sweep_stale', 'atomic_write', 'replaceable', 'AtomicDir', 'sigterm_interrupts', 'is_url',
+           'public_spec', 'public_avatar', 'is_model_folder', 'model_location', 'netrc_path', 'wandb_saved_key',
+           'hf_saved_tokens', 'env_secrets', 'mask_secrets']
 
 # %% ../nbs/00_core.ipynb #bc2e77e5
 class UserError(Exception):
@@ -81,6 +81,9 @@ class Account:
 def _tmp_prefix(name:str)->str: return f'.{name}.tmp-{os.getpid()}-'
 _TMP = re.compile(r'^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)-')
 
+try: import fcntl
+except ImportError: fcntl = None # Windows: a leftover is judged by its process id alone
+
 def _alive(pid:int)->bool:
     if pid == os.getpid(): return True
     try: os.kill(pid, 0)
@@ -88,21 +91,87 @@ def _alive(pid:int)->bool:
     except OSError: return True # someone else's process: alive
     return True
 
+def _lock_fd(path:str|Path, # A file or folder
+             wait:bool=False, # Wait for it; else None when another holds it
+            )->int|None:
+    "An open descriptor holding the exclusive `flock` of `path`, or None when a live process holds it (or it can't be opened)"
+    try: fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0)) # a FIFO named like ours does not hang
+    except OSError: return None
+    try: fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except OSError: os.close(fd); return None
+    return fd
+
+def _owned_temp(make)->tuple[str, int|None]:
+    "A temporary file or folder made by `make()`, and the descriptor of the lock that says a live process owns it (held until closed)"
+    while True:
+        path = make()
+        if fcntl is None: return path, None
+        fd = _lock_fd(path, wait=True)
+        if fd is not None and os.fstat(fd).st_nlink > 0: return path, fd # a sweeper that locked it first has not removed it
+        if fd is not None: os.close(fd)
+
+@contextmanager
+def commit_lock(folder:str|Path, # The folder whose entries are being swapped
+               ):
+    "Context manager: holds the `flock` of `folder` while one writer swaps a finished folder into it, so that two never swap at once"
+    fd = _lock_fd(folder, wait=True) if fcntl is not None else None
+    try: yield
+    finally:
+        if fd is not None: os.close(fd)
+
+@contextmanager
+def one_run(dest:str|Path, # The folder a run writes
+           ):
+    "Context manager: the only run writing `dest` while it is open, by the `flock` of a hidden `.NAME.lock` beside it (removed after); a `UserError` when another holds it"
+    dest = Path(dest).expanduser().resolve()
+    if fcntl is None: yield; return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    lock = dest.parent/f'.{dest.name}.lock'
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise UserError(f"Another huggingtweets run is writing {dest} now: wait for it to finish, or give another output folder.") from None
+        try: same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError: same = False
+        if same: break
+        os.close(fd) # the run before removed it as we opened it: the lock is the new file
+    try: yield
+    finally:
+        lock.unlink(missing_ok=True) # while still held: whoever opened it before sees it gone, and takes a new one
+        os.close(fd)
+
+def _remove(p:Path):
+    if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
+    else: p.unlink(missing_ok=True)
+
 def sweep_stale(folder:str|Path, # Where to look
                 name:str|None=None, # Only what was left while writing `name`; all when None
                )->list[Path]:
-    "Remove the temporary files and folders that dead processes left in `folder`; return them"
+    "Remove the temporary files and folders that no live process holds (by their lock, in any PID namespace; by process id where there are no locks); return them"
     folder, out = Path(folder), []
     if not folder.is_dir(): return out
     for p in folder.iterdir():
         m = _TMP.match(p.name)
-        if not m or (name is not None and m['name'] != name) or _alive(int(m['pid'])): continue
-        if '.old-' in p.name and not (folder/m['name']).exists(): # killed between the two renames of a swap: the old one goes back
-            os.replace(p, folder/m['name'])
+        if not m or (name is not None and m['name'] != name): continue
+        if '.old-' in p.name: # the previous folder of a swap: its writer holds the folder's commit lock until both renames are done
+            if fcntl is None and _alive(int(m['pid'])): continue
+            held = _lock_fd(folder) if fcntl is not None else None
+            if fcntl is not None and held is None: continue
+            try:
+                if not (folder/m['name']).exists(): os.replace(p, folder/m['name']) # killed between the two renames: the old one goes back
+                else: _remove(p); out.append(p)
+            finally:
+                if held is not None: os.close(held)
             continue
-        if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
-        else: p.unlink(missing_ok=True)
-        out.append(p)
+        if fcntl is None:
+            if _alive(int(m['pid'])): continue
+            _remove(p); out.append(p); continue
+        if p.is_symlink(): p.unlink(missing_ok=True); out.append(p); continue # never one we made
+        if (fd := _lock_fd(p)) is None: continue # a live writer holds it
+        try: _remove(p); out.append(p)
+        finally: os.close(fd)
     return out
 
 def _ordinary(path, mode=0o666):
@@ -117,14 +186,20 @@ def atomic_write(path:str|Path, # The file to write
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(path.parent, path.name)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_tmp_prefix(path.name))
+    def make():
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_tmp_prefix(path.name))
+        os.close(fd)
+        return tmp
+    tmp, lock = _owned_temp(make)
     try:
-        with os.fdopen(fd, 'wb') as f: f.write(data.encode('utf-8') if isinstance(data, str) else data)
+        with open(tmp, 'wb') as f: f.write(data.encode('utf-8') if isinstance(data, str) else data)
         _ordinary(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        if lock is not None: os.close(lock) # held until the rename: no sweeper takes it for a dead one's
     return path
 
 # %% ../nbs/00_core.ipynb #25c6f0a9
@@ -169,27 +244,33 @@ class AtomicDir:
     def __enter__(self)->Path:
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         sweep_stale(self.dest.parent, self.dest.name)
-        self.tmp = Path(tempfile.mkdtemp(dir=self.dest.parent, prefix=_tmp_prefix(self.dest.name)))
+        tmp, self.lock = _owned_temp(lambda: tempfile.mkdtemp(dir=self.dest.parent, prefix=_tmp_prefix(self.dest.name)))
+        self.tmp = Path(tmp)
         _ordinary(self.tmp, 0o777)
         return self.tmp
+    def _unlock(self):
+        if self.lock is not None: os.close(self.lock); self.lock = None
     def __exit__(self, typ, *_):
         if typ is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
+            self._unlock()
             return False
         for f in self.tmp.rglob('*'): # what wrote through private temporary files (safetensors does) becomes an ordinary file
             if f.is_file() and not f.is_symlink() and f.stat().st_mode & 0o077 == 0: _ordinary(f)
-        old = self.dest.with_name(f'.{self.dest.name}.old-{os.getpid()}-')
+        old = self.dest.with_name(f'.{self.dest.name}.old-{os.getpid()}-{self.tmp.name[-8:]}') # unique, even beside a process of the same id in another PID namespace
         mask = getattr(signal, 'pthread_sigmask', None) # POSIX: no SIGTERM or Ctrl-C between the two renames
         blocked = mask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT}) if mask else None
         try:
-            had = self.dest.exists()
-            if had: os.replace(self.dest, old)
-            try: os.replace(self.tmp, self.dest)
-            except BaseException:
-                if had: os.replace(old, self.dest)
-                raise
+            with commit_lock(self.dest.parent): # one swap at a time into this folder: a second writer waits, then swaps in its own
+                had = self.dest.exists()
+                if had: os.replace(self.dest, old)
+                try: os.replace(self.tmp, self.dest)
+                except BaseException:
+                    if had: os.replace(old, self.dest)
+                    raise
         finally:
             if mask: mask(signal.SIG_SETMASK, blocked)
+            self._unlock()
         shutil.rmtree(old, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #a281821f

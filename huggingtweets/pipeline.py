@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from .core import UserError, AtomicDir, is_url, is_model_folder, replaceable
+from .core import UserError, AtomicDir, is_url, is_model_folder, replaceable, one_run
 from .dataset import PostsDataset, make_dataset
 from .train import TrainConfig, finetune, save_model, set_generation_defaults
 from .generate import generate
@@ -104,51 +104,52 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
         finetune(ds, cfg, progress=False)
         return None
     replaceable(out, (RECORD,)) # a folder of the user's is refused now, not after training
-    with phase(timings, 'hub check'): repo = push.resolve(ds.name) if push else None
-    dataset_repo = None
-    if push and push.dataset:
-        with phase(timings, 'push'): dataset_repo = upload_dataset(ds.splits, push)
-    base = Path(cfg.base_model).expanduser()
-    here = LocalRecord([_lasting(a.spec) for a in ds.info.accounts], str(Path(data_dir).resolve()), str(base.resolve()) if base.is_dir() else cfg.base_model)
-    if previous and (old := LocalRecord.load(out)): here.base_model = old.base_model # trained on from itself: the first base
-    t = track.Tracking(wandb, dir=wandb_dir, quiet=True) # where the runs went is in the result (`wandb_dirs`, the record's links)
-    in_sweep = bool(os.environ.get('WANDB_SWEEP_ID')) and t.enabled # inside a W&B agent, the one run is the sweep's train run
-    with phase(timings, 'W&B data'): links, pre_dir = track.log_preprocess(t, ds, data_dir) if not in_sweep else ({}, None)
-    with track.train_run(t, ds, cfg) as run:
-        if run is not None and getattr(run, 'sweep_id', None): cfg = track.apply_sweep(cfg, run.config)
-        track.log_base_model(run, cfg.base_model)
-        links = track.merge_links(links, track.run_links(run, 'train'))
-        with phase(timings, 'train'): tok, model, res = finetune(ds, cfg, callbacks=track.metrics_callbacks(run) + list(callbacks or []), progress=progress)
-        pair = (tok, model.eval())
-        with AtomicDir(out, marks=(RECORD,)) as folder, ThreadPoolExecutor(1) as pool:
-            set_generation_defaults(model, tok)
-            # the weights are written (and hashed for W&B) while the model writes posts: off the critical path. A LoRA is merged
-            # into its weights when saved, which changes the model: it is saved after.
-            saving = None if cfg.lora else pool.submit(_save_weights, tok, model, folder, cfg, run, ds.name)
-            with phase(timings, 'predictions'):
-                index = TrainIndex(list(dict.fromkeys(ds.train_texts)))
-                preds = generate_new(pair, prompt, n, index, seed=cfg.seed, max_rounds=3 if no_copies else 0) if n else []
-            with phase(timings, 'memorization'): memo = sample_memorization(pair, index, memo_n, seed=cfg.seed) if memo_n else None
-            with phase(timings, 'save'):
-                art = saving.result() if saving else _save_weights(tok, model, folder, cfg, run, ds.name)
-                record = _record(ds, res, links, repo, dataset_repo, cfg, memo, timings, previous)
-                _keep_avatars(ds, folder)
-                if previous: _keep_drawn(out, folder)
-                (folder/'training-posts.txt').write_text(''.join(t + '\n' for t in index.texts), encoding='utf-8')
-                here.save(folder)
-                record.save(folder)
-                write_card(folder, record, record.repo_id or _model_id(out), prompt=prompt) # the card, rendered once
-        with phase(timings, 'W&B model'):
-            track.log_predictions(run, prompt, [p.text for p in preds], [p.copy_of is not None for p in preds])
-            track.log_copies(run, memo)
-            track.log_finetuned(run, out, record, art)
-            track.log_result(run, record)
-    result = RunResult(record, out, [p.text for p in preds], [p.copy_of for p in preds], prompt, [d for d in (pre_dir, track.run_folder(run)) if d], pair)
-    if push:
-        with phase(timings, 'push'):
-            try: upload(out, push, 'Upload huggingtweets model' if not previous else f'Version {record.version}: trained on newer posts')
-            except UserError as e: raise UserError(f"{e} The model is saved in {out}: push it later with `huggingtweets push {out}`.") from None
-    return result
+    with one_run(out): # a second run on this model, at the same time, is refused: one run's dataset and model stay together
+        with phase(timings, 'hub check'): repo = push.resolve(ds.name) if push else None
+        dataset_repo = None
+        if push and push.dataset:
+            with phase(timings, 'push'): dataset_repo = upload_dataset(ds.splits, push)
+        base = Path(cfg.base_model).expanduser()
+        here = LocalRecord([_lasting(a.spec) for a in ds.info.accounts], str(Path(data_dir).resolve()), str(base.resolve()) if base.is_dir() else cfg.base_model)
+        if previous and (old := LocalRecord.load(out)): here.base_model = old.base_model # trained on from itself: the first base
+        t = track.Tracking(wandb, dir=wandb_dir, quiet=True) # where the runs went is in the result (`wandb_dirs`, the record's links)
+        in_sweep = bool(os.environ.get('WANDB_SWEEP_ID')) and t.enabled # inside a W&B agent, the one run is the sweep's train run
+        with phase(timings, 'W&B data'): links, pre_dir = track.log_preprocess(t, ds, data_dir) if not in_sweep else ({}, None)
+        with track.train_run(t, ds, cfg) as run:
+            if run is not None and getattr(run, 'sweep_id', None): cfg = track.apply_sweep(cfg, run.config)
+            track.log_base_model(run, cfg.base_model)
+            links = track.merge_links(links, track.run_links(run, 'train'))
+            with phase(timings, 'train'): tok, model, res = finetune(ds, cfg, callbacks=track.metrics_callbacks(run) + list(callbacks or []), progress=progress)
+            pair = (tok, model.eval())
+            with AtomicDir(out, marks=(RECORD,)) as folder, ThreadPoolExecutor(1) as pool:
+                set_generation_defaults(model, tok)
+                # the weights are written (and hashed for W&B) while the model writes posts: off the critical path. A LoRA is merged
+                # into its weights when saved, which changes the model: it is saved after.
+                saving = None if cfg.lora else pool.submit(_save_weights, tok, model, folder, cfg, run, ds.name)
+                with phase(timings, 'predictions'):
+                    index = TrainIndex(list(dict.fromkeys(ds.train_texts)))
+                    preds = generate_new(pair, prompt, n, index, seed=cfg.seed, max_rounds=3 if no_copies else 0) if n else []
+                with phase(timings, 'memorization'): memo = sample_memorization(pair, index, memo_n, seed=cfg.seed) if memo_n else None
+                with phase(timings, 'save'):
+                    art = saving.result() if saving else _save_weights(tok, model, folder, cfg, run, ds.name)
+                    record = _record(ds, res, links, repo, dataset_repo, cfg, memo, timings, previous)
+                    _keep_avatars(ds, folder)
+                    if previous: _keep_drawn(out, folder)
+                    (folder/'training-posts.txt').write_text(''.join(t + '\n' for t in index.texts), encoding='utf-8')
+                    here.save(folder)
+                    record.save(folder)
+                    write_card(folder, record, record.repo_id or _model_id(out), prompt=prompt) # the card, rendered once
+            with phase(timings, 'W&B model'):
+                track.log_predictions(run, prompt, [p.text for p in preds], [p.copy_of is not None for p in preds])
+                track.log_copies(run, memo)
+                track.log_finetuned(run, out, record, art)
+                track.log_result(run, record)
+        result = RunResult(record, out, [p.text for p in preds], [p.copy_of for p in preds], prompt, [d for d in (pre_dir, track.run_folder(run)) if d], pair)
+        if push:
+            with phase(timings, 'push'):
+                try: upload(out, push, 'Upload huggingtweets model' if not previous else f'Version {record.version}: trained on newer posts')
+                except UserError as e: raise UserError(f"{e} The model is saved in {out}: push it later with `huggingtweets push {out}`.") from None
+        return result
 
 def _save_weights(tok, model, folder, cfg, run, name):
     "Save the model into the folder being built, and start its W&B artifact with those files"
