@@ -588,3 +588,25 @@ def test_a_json_text_that_is_not_text(tmp_path, ext):
     p = tmp_path/f'posts{ext}'
     p.write_text(json.dumps(rows) if ext == '.json' else ''.join(json.dumps(r) + '\n' for r in rows))
     with pytest.raises(UserError, match=r'(line 2|item 1), has a text that is a JSON object, not text'): read_file(p)
+
+YTD_JUNK = st.one_of(st.binary(max_size=2000), st.lists(PIECES | st.sampled_from([b'window.YTD.tweets.part0 = ', b'"tweet"', b'"full_text"', b'\\ud800', b'"id_str"']), max_size=60).map(b''.join),
+                     st.text(max_size=400).map(lambda t: ('window.YTD.tweets.part0 = [' + t).encode('utf-8', 'surrogatepass')))
+
+@examples(150)
+@given(kind=st.sampled_from(['zip bytes', 'zipped tweets.js', 'unpacked tweets.js', 'text file']), data=YTD_JUNK, text=st.text(max_size=300), ext=SUFFIXES)
+def test_every_reader_on_anything(kind, data, text, ext):
+    "The Done-when property: any bytes or text, to any reader (archive zipped or not, CSV, TSV, JSON, JSONL, TXT): posts or one UserError sentence, quickly, in bounded memory"
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        if kind == 'zip bytes': (d/'a.zip').write_bytes(data); call = lambda: read_archive(d/'a.zip')
+        elif kind == 'zipped tweets.js':
+            with zipfile.ZipFile(d/'a.zip', 'w') as z: z.writestr('data/tweets.js', data); z.writestr('data/account.js', text.encode('utf-8', 'surrogatepass'))
+            call = lambda: read_archive(d/'a.zip')
+        elif kind == 'unpacked tweets.js': (d/'data').mkdir(); (d/'data'/'tweets.js').write_bytes(data); call = lambda: read_archive(d)
+        else: (d/f'posts{ext}').write_bytes(text.encode('utf-8', 'surrogatepass') + data); call = lambda: read_file(d/f'posts{ext}')
+        tracemalloc.start(); t0 = time.time()
+        try: a = call()
+        except UserError as e: assert str(e) and '\n' not in str(e)
+        else: assert all(isinstance(p.text, str) for p in a.posts) and isinstance(a.handle, str)
+        finally: peak = tracemalloc.get_traced_memory()[1]; tracemalloc.stop()
+        assert time.time() - t0 < 5 and peak < 64 << 20, (time.time() - t0, peak)
