@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_pipeline.ipynb #7fc82e1b
 from __future__ import annotations
-import os, shutil, time
+import os, shutil, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +21,8 @@ from .hub import PushTo, upload, upload_dataset
 from . import track
 
 # %% auto #0
-__all__ = ['DRAWN', 'phase', 'timings_text', 'RunResult', 'train_and_publish', 'publish', 'update_dataset', 'update_model']
+__all__ = ['DRAWN', 'TOKENIZER_FILES', 'phase', 'timings_text', 'RunResult', 'check_before_training', 'train_and_publish',
+           'publish', 'update_dataset', 'update_model']
 
 # %% ../nbs/16_pipeline.ipynb #f034ccbe
 @contextmanager
@@ -81,6 +82,35 @@ def _lasting(spec:str)->str:
     try: return lasting_spec(spec)
     except UserError: return spec # a file gone since it was read: kept as it was written
 
+TOKENIZER_FILES = ('tokenizer.json', 'vocab.json', 'tokenizer.model', 'spiece.model', 'vocab.txt', 'sentencepiece.bpe.model')
+
+def _existing(p:Path)->Path:
+    "The nearest folder of `p` (or above it) that exists"
+    while not p.is_dir(): p = p.parent
+    return p
+
+def check_before_training(out:Path, # The model folder the run will write
+                          base:str, # The base model: a Hub id or a local folder
+                         ):
+    "A `UserError` for what would otherwise fail only after training: an output folder that can't be written or whose name is too long, a local base without a tokenizer, too little free disk for the weights"
+    out = Path(out).expanduser().resolve()
+    here = _existing(out.parent)
+    try: name_max = os.pathconf(here, 'PC_NAME_MAX')
+    except (OSError, ValueError, AttributeError): name_max = 255
+    longest = max(len(part.encode()) for part in out.relative_to(here).parts) if out != here else 0
+    if longest + len('..tmp-4194304-12345678') > name_max: # the temporary folder's name is the longest written there
+        raise UserError(f"The name of {out.name!r} is too long for this file system (at most about {name_max - 22} bytes a name): give a shorter output folder.")
+    try: shutil.rmtree(tempfile.mkdtemp(dir=here, prefix='.huggingtweets-probe-'))
+    except OSError as e: raise UserError(f"Can't write in {here} ({e.strerror or type(e).__name__}), where the model goes: give an output folder you may write to.") from None
+    b = Path(base).expanduser()
+    if not b.is_dir(): return # a Hub id: its tokenizer comes with it
+    if not (b/'adapter_config.json').is_file() and not any((b/f).is_file() for f in TOKENIZER_FILES):
+        raise UserError(f"The base model {base!r} has no tokenizer (none of {', '.join(TOKENIZER_FILES[:3])}, ...): save its tokenizer in that folder (tokenizer.save_pretrained), or give a Hub id such as gpt2.")
+    need = sum(f.stat().st_size for f in b.iterdir() if f.suffix in ('.safetensors', '.bin') and f.is_file())
+    free = shutil.disk_usage(here).free
+    if need and free < need * 1.1 + (64 << 20):
+        raise UserError(f"{here} has {free / 2**30:.1f} GiB free, and the model's weights need about {need / 2**30:.1f} GiB: free some space, or give an output folder on another disk.")
+
 def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
                       out:str|Path, # The model folder to write
                       cfg:TrainConfig|None=None, # How to fine-tune
@@ -104,6 +134,7 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
         finetune(ds, cfg, progress=False)
         return None
     replaceable(out, (RECORD,)) # a folder of the user's is refused now, not after training
+    check_before_training(out, cfg.base_model)
     with one_run(out): # a second run on this model, at the same time, is refused: one run's dataset and model stay together
         with phase(timings, 'hub check'): repo = push.resolve(ds.name) if push else None
         dataset_repo = None

@@ -291,3 +291,20 @@ def test_output_that_cannot_be_shown_or_is_cut(tmp_path):
     try: p = subprocess.run([sys.executable, '-m', 'huggingtweets', 'fetch', f'file:{tmp_path}/posts é.txt', '--data-dir', str(tmp_path/'d')], stdout=w, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
     finally: os.close(w)
     assert p.returncode == 141 and p.stderr == b'', p.stderr
+
+def test_what_fails_after_training_is_checked_before(tmp_path, capsys, tiny, monkeypatch):
+    "An output name too long, a folder that can't be written, a base without a tokenizer, too little free disk: one sentence before any training"
+    from huggingtweets import pipeline
+    (tmp_path/'posts.txt').write_text(''.join(t + '\n' for t in sample_tweets(300)))
+    notok = tmp_path/'no-tokenizer'; shutil.copytree(tiny, notok)
+    for f in notok.iterdir():
+        if f.name.startswith(('tokenizer', 'vocab', 'merges', 'special_tokens')): f.unlink()
+    common = ['--data-dir', tmp_path/'data', '--block-size', 64, '--max-steps', 2, '--wandb', 'disabled', '--memo-n', 0]
+    for out, base, says in [(tmp_path/('x' * 250), tiny, 'is too long for this file system'), (Path('/proc/huggingtweets-test/m'), tiny, "Can't write in /proc"),
+                            (tmp_path/'m', notok, 'has no tokenizer')]:
+        rc, stdout, err = run(capsys, 'train', f'file:{tmp_path}/posts.txt', '--out', out, '--base-model', base, *common)
+        assert rc == 1 and says in err and err.count('\n') == 1 and 'Trained' not in stdout and 'Training' in stdout, err
+    monkeypatch.setattr(pipeline.shutil, 'disk_usage', lambda p: shutil._ntuple_diskusage(10 << 30, 10 << 30, 1 << 20))
+    rc, stdout, err = run(capsys, 'train', f'file:{tmp_path}/posts.txt', '--out', tmp_path/'m', '--base-model', tiny, *common)
+    assert rc == 1 and '0.0 GiB free, and the model' in err and 'Trained' not in stdout, err
+    assert not (tmp_path/'m').exists()
