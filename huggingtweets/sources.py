@@ -167,15 +167,17 @@ def _keep_avatar(acc:Account, spec:Spec, folder:Path):
 _SURROGATE = re.compile('[\ud800-\udfff]')
 
 def tidy(acc:Account)->Account:
-    "`acc` safe to show and to write: its names without terminal escapes or control characters, the lone surrogates of its posts (a JSON `\\ud800` with no pair) made U+FFFD, with a note of how many posts had them"
+    "`acc` safe to show and to write: its names without terminal escapes or control characters, the lone surrogates of its posts (a JSON `\\ud800` with no pair) made U+FFFD, posts longer than `files.MAX_POST_CHARS` left out, each with a note of how many"
     acc.handle, acc.user_name = printable(acc.handle) or 'account', printable(acc.user_name)
     bad = 0
     for p in acc.posts:
         if _SURROGATE.search(p.text): p.text, bad = _SURROGATE.sub('\ufffd', p.text), bad + 1
         if _SURROGATE.search(p.id + p.date): p.id, p.date = _SURROGATE.sub('\ufffd', p.id), _SURROGATE.sub('\ufffd', p.date)
-    if bad:
-        import warnings
-        warnings.warn(f"{bad:,} post{'s' if bad > 1 else ''} of @{acc.handle} held broken characters (halves of UTF-16 pairs): each became \ufffd.")
+    import warnings
+    if bad: warnings.warn(f"{bad:,} post{'s' if bad > 1 else ''} of @{acc.handle} held broken characters (halves of UTF-16 pairs): each became \ufffd.")
+    if (long := sum(len(p.text) > files.MAX_POST_CHARS for p in acc.posts)): # a server's, which no platform allows: files and archives refuse them
+        acc.posts = [p for p in acc.posts if len(p.text) <= files.MAX_POST_CHARS]
+        warnings.warn(f"{long:,} post{'s' if long > 1 else ''} of @{acc.handle} held over {files.MAX_POST_CHARS:,} characters, more than a post: left out.")
     return acc
 
 def fetch(spec:str|Spec, # An account spec (see `parse_spec`)

@@ -700,3 +700,16 @@ def test_a_server_that_never_stops_paging(server, tmp_path, monkeypatch):
         acc = social.fetch_bluesky('loomweaver.bsky.social', server.url)
     fct.test_eq(len(acc.posts), 5)
     assert any('read 5 pages' in str(w.message) for w in ws)
+
+def test_a_server_post_longer_than_any_post_is_left_out(server, tmp_path):
+    "A status of 200,000 characters (no platform allows it): left out with a note, as files and archives refuse such posts"
+    import warnings
+    page = fixture('mastodon_statuses_page1.json')
+    page[0] = dict(page[0], content='<p>' + 'word ' * 40_000 + '</p>')
+    server.on('GET', LOOKUP, reply(fixture('mastodon_account.json')))
+    server.on('GET', STATUSES, InTurn([reply(page), reply([])]))
+    with warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter('always')
+        acc = fetch('mastodon:@loomweaver@example.social', tmp_path, endpoints=Endpoints(mastodon=server.url))
+    fct.test_eq(len(acc.posts), len(page) - 1)
+    assert any('1 post of @loomweaver@example.social held over 100,000 characters' in str(w.message) for w in ws), [str(w.message) for w in ws]
