@@ -124,13 +124,13 @@ def prepare_all(specs:list[str], # One to three account specs; repeats and blank
                )->list[Curated]:
     "`prepare` each of one to three distinct accounts"
     import warnings
-    from huggingtweets.sources import parse_spec
+    from huggingtweets.sources import parse_spec, identity_key
     parsed = {}
     for s in specs:
         if not (s or '').strip(): continue
         p = parse_spec(s, getattr(opts, 'x_token', None))
-        if p.identity in parsed: warnings.warn(f"{s.strip()} and {parsed[p.identity][0]} name the same account: it is used once.")
-        else: parsed[p.identity] = (s.strip(), p)
+        if (k := identity_key(p.identity)) in parsed: warnings.warn(f"{s.strip()} and {parsed[k][0]} name the same account: it is used once.")
+        else: parsed[k] = (s.strip(), p)
     if not parsed: raise UserError("Name an account: a handle such as `karpathy`, `bluesky:alice.bsky.social`, `mastodon:@user@instance` or `archive:PATH`.")
     if len(parsed) > 3: raise UserError(f"Give one to three accounts, not {len(parsed)}: a model learns one voice, or blends up to three.")
     out = []
@@ -138,7 +138,7 @@ def prepare_all(specs:list[str], # One to three account specs; repeats and blank
         if on_account: on_account(i, s, out)
         c = prepare(p, data_dir, refresh, opts)
         a = c.account
-        if (o := next((o for o in out if o.account.identity == a.identity), None)): warnings.warn(f"{s} and {o.account.spec} name the same account: it is used once."); continue
+        if (o := next((o for o in out if identity_key(o.account.identity) == identity_key(a.identity)), None)): warnings.warn(f"{s} and {o.account.spec} name the same account: it is used once."); continue
         if (o := next((o for o in out if _platform(o.account) == _platform(a) and o.account.handle.lower() == a.handle.lower()), None)):
             if 'file' in (a.source, o.account.source): raise UserError(f"Two accounts are named @{a.handle}, from {o.account.spec} and {a.spec}: a file's account is named after the file (or its handle column), so rename one of the files.")
             raise UserError(f"@{a.handle} comes twice, from {o.account.spec} and {a.spec}: give it once (an X archive holds all of its posts).")

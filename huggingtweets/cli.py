@@ -4,10 +4,10 @@
 
 # %% ../nbs/18_cli.ipynb #a048ab25
 from __future__ import annotations
-import argparse, inspect, re, sys, warnings
+import argparse, inspect, os, re, sys, warnings
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from .core import UserError, sigterm_interrupts, mask_secrets
+from .core import UserError, AtomicDir, sigterm_interrupts, mask_secrets
 
 # %% auto #0
 __all__ = ['COMMANDS', 'doc_options', 'parser', 'cmd_fetch', 'cmd_dataset', 'report', 'cmd_train', 'cmd_run', 'cmd_update',
@@ -276,7 +276,8 @@ def cmd_sweep(a):
     from huggingtweets.sources import parse_spec
     for s in a.specs: parse_spec(s) # a bad spec fails here, not in every run of the sweep
     import shlex
-    extra = shlex.split(a.train_args)
+    try: extra = shlex.split(a.train_args)
+    except ValueError as e: raise UserError(f"--train-args {a.train_args!r} can't be split into options ({str(e).lower()}): close the quote, or leave it out.") from None
     config = sweep_config(a.specs, extra, a.method)
     Path(a.out).write_text(yaml.safe_dump(config, sort_keys=False), encoding='utf-8')
     _say(f'Wrote the sweep to {a.out}: start it with `wandb sweep {a.out}`, then run `wandb agent` with the id it prints (or run this again with --start).')
@@ -309,7 +310,8 @@ def cmd_push(a):
 
 def cmd_tiny_model(a):
     from huggingtweets.train import make_tiny_model
-    _say(f'Saved a tiny GPT-2 to {make_tiny_model(a.out)}')
+    with AtomicDir(a.out, marks=('config.json',)) as tmp: make_tiny_model(tmp) # never in place of a folder of the user's
+    _say(f'Saved a tiny GPT-2 to {a.out}')
 
 def cmd_demo(a):
     "The whole pipeline on the bundled example account, offline"
@@ -329,12 +331,17 @@ COMMANDS = {'demo': cmd_demo, 'fetch': cmd_fetch, 'dataset': cmd_dataset, 'train
 def main(argv:list[str]|None=None # Arguments; `sys.argv[1:]` by default
         )->int:
     "Run the `huggingtweets` command"
+    for stream in (sys.stdout, sys.stderr): # a terminal or pipe that is not UTF-8 gets `?` for what it can't show, not a traceback
+        if hasattr(stream, 'reconfigure'): stream.reconfigure(errors='replace')
     a = parser().parse_args(argv)
     try:
         with sigterm_interrupts(): COMMANDS[a.cmd](a)
     except UserError as e:
         print(f'Error: {mask_secrets(str(e))}', file=sys.stderr)
         return 1
+    except BrokenPipeError: # `huggingtweets fetch | head -1`: the reader has gone, which is no error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()) # nothing more to write at exit
+        return 141
     except OSError as e: # a full disk, a folder it may not write
         print(f"Error: {e.strerror or type(e).__name__}{f': {e.filename}' if e.filename else ''}. Check the folder and the free space, then run again.", file=sys.stderr)
         return 1

@@ -4,16 +4,17 @@
 
 # %% ../nbs/00_core.ipynb #3e49869f
 from __future__ import annotations
-import base64, binascii, configparser, json, netrc, os, re, shutil, signal, tempfile, threading
+import base64, binascii, configparser, fnmatch, hashlib, json, netrc, os, re, shutil, signal, tempfile, threading, unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, quote_plus, urlsplit
 
 # %% auto #0
-__all__ = ['EOT', 'SECRET_ENV', 'UserError', 'Post', 'slugify', 'Spec', 'Account', 'sweep_stale', 'atomic_write', 'replaceable',
-           'AtomicDir', 'sigterm_interrupts', 'is_url', 'public_spec', 'public_avatar', 'is_model_folder',
-           'model_location', 'netrc_path', 'wandb_saved_key', 'hf_saved_tokens', 'env_secrets', 'mask_secrets']
+__all__ = ['EOT', 'MODEL_FILES', 'SECRET_ENV', 'UserError', 'Post', 'slugify', 'printable', 'Spec', 'Account', 'commit_lock',
+           'one_run', 'sweep_stale', 'atomic_write', 'replaceable', 'AtomicDir', 'sigterm_interrupts', 'is_url',
+           'public_spec', 'public_avatar', 'is_model_folder', 'model_location', 'netrc_path', 'wandb_saved_key',
+           'hf_saved_tokens', 'env_secrets', 'mask_secrets']
 
 # %% ../nbs/00_core.ipynb #bc2e77e5
 class UserError(Exception):
@@ -34,9 +35,22 @@ class Post:
 # %% ../nbs/00_core.ipynb #ce45434a
 def slugify(handle:str # A handle: `karpathy`, `alice.bsky.social`, `user@mastodon.social`
            )->str:
-    "A lower-case name safe for folders and Hub repos: no runs of `.`, `-` or `_`, no `.` or `-` at either end"
-    s = re.sub(r'[^a-z0-9._-]+', '_', handle.lower().lstrip('@'))
-    return re.sub(r'([._-])[._-]+', r'\1', s).strip('.-') or 'account'
+    "A lower-case ASCII name safe for folders and Hub repos (no runs of `.`, `-` or `_`, no `.` or `-` at either end); a handle with letters beyond ASCII keeps what of them has an ASCII form, and a short hash of the handle, so that two handles never share a name"
+    h = handle.lower().lstrip('@')
+    plain = ''.join(c for c in unicodedata.normalize('NFKD', h) if not unicodedata.combining(c)) # José -> jose, Ｘ -> x
+    s = re.sub(r'([._-])[._-]+', r'\1', re.sub(r'[^a-z0-9._-]+', '_', plain)).strip('.-')
+    if h.isascii(): return s or 'account'
+    return f"{s.strip('_') or 'account'}-{hashlib.sha1(h.encode('utf-8', 'surrogatepass')).hexdigest()[:6]}"
+
+_ESCAPES = re.compile(r'\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]')
+
+def printable(s:str # A name from outside: a display name, a handle, a file's name
+             )->str:
+    "`s` safe on a terminal, in a card and in W&B: terminal escapes and control or direction-changing characters removed, line breaks made spaces, lone surrogates made U+FFFD"
+    s = _ESCAPES.sub('', str(s))
+    s = ''.join(' ' if c in '\n\r\t\v\f\x85\u2028\u2029' else '\ufffd' if '\ud800' <= c <= '\udfff' else c for c in s
+                if unicodedata.category(c) != 'Cc' or c in '\n\r\t\v\f\x85')
+    return ' '.join(re.sub('[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]', '', s).split())
 
 # %% ../nbs/00_core.ipynb #c9628332
 @dataclass
@@ -67,6 +81,9 @@ class Account:
 def _tmp_prefix(name:str)->str: return f'.{name}.tmp-{os.getpid()}-'
 _TMP = re.compile(r'^\.(?P<name>.+)\.(?:tmp|old)-(?P<pid>\d+)-')
 
+try: import fcntl
+except ImportError: fcntl = None # Windows: a leftover is judged by its process id alone
+
 def _alive(pid:int)->bool:
     if pid == os.getpid(): return True
     try: os.kill(pid, 0)
@@ -74,21 +91,87 @@ def _alive(pid:int)->bool:
     except OSError: return True # someone else's process: alive
     return True
 
+def _lock_fd(path:str|Path, # A file or folder
+             wait:bool=False, # Wait for it; else None when another holds it
+            )->int|None:
+    "An open descriptor holding the exclusive `flock` of `path`, or None when a live process holds it (or it can't be opened)"
+    try: fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0)) # a FIFO named like ours does not hang
+    except OSError: return None
+    try: fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except OSError: os.close(fd); return None
+    return fd
+
+def _owned_temp(make)->tuple[str, int|None]:
+    "A temporary file or folder made by `make()`, and the descriptor of the lock that says a live process owns it (held until closed)"
+    while True:
+        path = make()
+        if fcntl is None: return path, None
+        fd = _lock_fd(path, wait=True)
+        if fd is not None and os.fstat(fd).st_nlink > 0: return path, fd # a sweeper that locked it first has not removed it
+        if fd is not None: os.close(fd)
+
+@contextmanager
+def commit_lock(folder:str|Path, # The folder whose entries are being swapped
+               ):
+    "Context manager: holds the `flock` of `folder` while one writer swaps a finished folder into it, so that two never swap at once"
+    fd = _lock_fd(folder, wait=True) if fcntl is not None else None
+    try: yield
+    finally:
+        if fd is not None: os.close(fd)
+
+@contextmanager
+def one_run(dest:str|Path, # The folder a run writes
+           ):
+    "Context manager: the only run writing `dest` while it is open, by the `flock` of a hidden `.NAME.lock` beside it (removed after); a `UserError` when another holds it"
+    dest = Path(dest).expanduser().resolve()
+    if fcntl is None: yield; return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    lock = dest.parent/f'.{dest.name}.lock'
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise UserError(f"Another huggingtweets run is writing {dest} now: wait for it to finish, or give another output folder.") from None
+        try: same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError: same = False
+        if same: break
+        os.close(fd) # the run before removed it as we opened it: the lock is the new file
+    try: yield
+    finally:
+        lock.unlink(missing_ok=True) # while still held: whoever opened it before sees it gone, and takes a new one
+        os.close(fd)
+
+def _remove(p:Path):
+    if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
+    else: p.unlink(missing_ok=True)
+
 def sweep_stale(folder:str|Path, # Where to look
                 name:str|None=None, # Only what was left while writing `name`; all when None
                )->list[Path]:
-    "Remove the temporary files and folders that dead processes left in `folder`; return them"
+    "Remove the temporary files and folders that no live process holds (by their lock, in any PID namespace; by process id where there are no locks); return them"
     folder, out = Path(folder), []
     if not folder.is_dir(): return out
     for p in folder.iterdir():
         m = _TMP.match(p.name)
-        if not m or (name is not None and m['name'] != name) or _alive(int(m['pid'])): continue
-        if '.old-' in p.name and not (folder/m['name']).exists(): # killed between the two renames of a swap: the old one goes back
-            os.replace(p, folder/m['name'])
+        if not m or (name is not None and m['name'] != name): continue
+        if '.old-' in p.name: # the previous folder of a swap: its writer holds the folder's commit lock until both renames are done
+            if fcntl is None and _alive(int(m['pid'])): continue
+            held = _lock_fd(folder) if fcntl is not None else None
+            if fcntl is not None and held is None: continue
+            try:
+                if not (folder/m['name']).exists(): os.replace(p, folder/m['name']) # killed between the two renames: the old one goes back
+                else: _remove(p); out.append(p)
+            finally:
+                if held is not None: os.close(held)
             continue
-        if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
-        else: p.unlink(missing_ok=True)
-        out.append(p)
+        if fcntl is None:
+            if _alive(int(m['pid'])): continue
+            _remove(p); out.append(p); continue
+        if p.is_symlink(): p.unlink(missing_ok=True); out.append(p); continue # never one we made
+        if (fd := _lock_fd(p)) is None: continue # a live writer holds it
+        try: _remove(p); out.append(p)
+        finally: os.close(fd)
     return out
 
 def _ordinary(path, mode=0o666):
@@ -103,59 +186,91 @@ def atomic_write(path:str|Path, # The file to write
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(path.parent, path.name)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_tmp_prefix(path.name))
+    def make():
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_tmp_prefix(path.name))
+        os.close(fd)
+        return tmp
+    tmp, lock = _owned_temp(make)
     try:
-        with os.fdopen(fd, 'wb') as f: f.write(data.encode('utf-8') if isinstance(data, str) else data)
+        with open(tmp, 'wb') as f: f.write(data.encode('utf-8') if isinstance(data, str) else data)
         _ordinary(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        if lock is not None: os.close(lock) # held until the rename: no sweeper takes it for a dead one's
     return path
 
 # %% ../nbs/00_core.ipynb #25c6f0a9
+MODEL_FILES = ('config.json', 'generation_config.json', 'model.safetensors', 'model-*-of-*.safetensors', 'model.safetensors.index.json',
+               'pytorch_model*.bin', 'pytorch_model.bin.index.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json',
+               'vocab.json', 'merges.txt', 'added_tokens.json', 'chat_template.jinja', 'adapter_config.json', 'adapter_model.safetensors',
+               'README.md', 'huggingtweets.json', '.huggingtweets-local.json', 'training-posts.txt', 'avatar-*', 'thumbnail.png',
+               'predictions/*.png') # every entry a model folder of ours holds: the weights, the tokenizer, the record and card, what the app drew
+
+def _foreign(p:Path, owned:tuple[str, ...])->list[str]:
+    "The entries under the folder `p` (relative paths) that are not among the `owned` patterns"
+    out = []
+    for q in sorted(p.rglob('*')):
+        rel = q.relative_to(p).as_posix()
+        if q.is_dir() and not q.is_symlink():
+            if not any(o.startswith(rel + '/') for o in owned): out.append(rel + '/')
+        elif not any(fnmatch.fnmatchcase(rel, o) for o in owned): out.append(rel)
+    return [r for r in out if not any(r.startswith(x) for x in out if x.endswith('/') and x != r)] # a foreign folder, not each of its files
+
 def replaceable(dest:str|Path, # A folder about to be written as one unit
-                marks:tuple[str, ...], # Files that mark a folder as one of ours (`dataset.json`, `huggingtweets.json`)
+                marks:tuple[str, ...], # Files that one of ours always holds (`dataset.json`, `huggingtweets.json`, `config.json`)
+                owned:tuple[str, ...]=MODEL_FILES, # Patterns (`fnmatch`, relative to `dest`) of every entry the tool writes there
                )->Path:
-    "`dest`, resolved; a `UserError` when writing it would replace something of the user's: a file, a folder that holds this one, or a folder with other files"
+    "`dest`, resolved; a `UserError` when writing it would replace something of the user's: a file, a folder that holds this one, or a folder with an entry the tool did not write"
     p = Path(dest).expanduser().resolve()
     if p == Path.cwd().resolve() or p in Path.cwd().resolve().parents: raise UserError(f"{str(dest)!r} is this folder or holds it: give a new folder to write to, such as models/NAME.")
     if not p.exists(): return p
     if not p.is_dir(): raise UserError(f"{str(dest)!r} is a file, and writing there would replace it: give a folder to write to.")
-    if any((p/m).exists() for m in marks) or not any(p.iterdir()): return p
-    names = sorted(x.name for x in p.iterdir())
+    if not any(p.iterdir()): return p
+    names = _foreign(p, tuple(owned) + tuple(marks))
+    if not names and any((p/m).is_file() for m in marks): return p
+    names = names or sorted(x.name for x in p.iterdir())
     raise UserError(f"{str(dest)!r} holds other files ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''}), which writing there would replace: give a new folder, or one an earlier run wrote.")
 
 class AtomicDir:
     "Context manager: yields a temporary folder that replaces `dest` on success and is removed on failure"
     def __init__(self, dest:str|Path, # The folder to write
                  marks:tuple[str, ...]|None=None, # When given, an existing `dest` must be one of ours (see `replaceable`)
+                 owned:tuple[str, ...]=MODEL_FILES, # Every entry the tool writes in `dest` (see `replaceable`)
                 ):
-        self.dest = replaceable(dest, marks) if marks is not None else Path(dest).expanduser().resolve()
+        self.dest = replaceable(dest, marks, owned) if marks is not None else Path(dest).expanduser().resolve()
     def __enter__(self)->Path:
         self.dest.parent.mkdir(parents=True, exist_ok=True)
         sweep_stale(self.dest.parent, self.dest.name)
-        self.tmp = Path(tempfile.mkdtemp(dir=self.dest.parent, prefix=_tmp_prefix(self.dest.name)))
+        tmp, self.lock = _owned_temp(lambda: tempfile.mkdtemp(dir=self.dest.parent, prefix=_tmp_prefix(self.dest.name)))
+        self.tmp = Path(tmp)
         _ordinary(self.tmp, 0o777)
         return self.tmp
+    def _unlock(self):
+        if self.lock is not None: os.close(self.lock); self.lock = None
     def __exit__(self, typ, *_):
         if typ is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
+            self._unlock()
             return False
         for f in self.tmp.rglob('*'): # what wrote through private temporary files (safetensors does) becomes an ordinary file
             if f.is_file() and not f.is_symlink() and f.stat().st_mode & 0o077 == 0: _ordinary(f)
-        old = self.dest.with_name(f'.{self.dest.name}.old-{os.getpid()}-')
+        old = self.dest.with_name(f'.{self.dest.name}.old-{os.getpid()}-{self.tmp.name[-8:]}') # unique, even beside a process of the same id in another PID namespace
         mask = getattr(signal, 'pthread_sigmask', None) # POSIX: no SIGTERM or Ctrl-C between the two renames
         blocked = mask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT}) if mask else None
         try:
-            had = self.dest.exists()
-            if had: os.replace(self.dest, old)
-            try: os.replace(self.tmp, self.dest)
-            except BaseException:
-                if had: os.replace(old, self.dest)
-                raise
+            with commit_lock(self.dest.parent): # one swap at a time into this folder: a second writer waits, then swaps in its own
+                had = self.dest.exists()
+                if had: os.replace(self.dest, old)
+                try: os.replace(self.tmp, self.dest)
+                except BaseException:
+                    if had: os.replace(old, self.dest)
+                    raise
         finally:
             if mask: mask(signal.SIG_SETMASK, blocked)
+            self._unlock()
         shutil.rmtree(old, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #a281821f
@@ -192,6 +307,14 @@ def is_model_folder(path:str|Path)->bool:
     "Whether `path` holds a saved model: its `config.json`, or a LoRA adapter's `adapter_config.json`"
     return any((Path(path)/n).is_file() for n in ('config.json', 'adapter_config.json'))
 
+def _custom_code(path:Path)->str:
+    "Where a model folder asks for code of its own (an `auto_map` in its config or tokenizer config), or ''"
+    for n in ('config.json', 'tokenizer_config.json', 'adapter_config.json'):
+        try: d = json.loads((path/n).read_text(encoding='utf-8'))
+        except (OSError, ValueError): continue # absent or unreadable: loading says so
+        if isinstance(d, dict) and d.get('auto_map'): return f'auto_map in {n}'
+    return ''
+
 def model_location(name:str, # A Hub id (`gpt2`, `user/name`) or the folder of a saved model
                   )->str:
     "`name` as a folder or a Hub id; a `UserError` at once for a path that is not a model folder, or a Hub id while the Hub is offline"
@@ -199,6 +322,7 @@ def model_location(name:str, # A Hub id (`gpt2`, `user/name`) or the folder of a
     path = Path(name).expanduser()
     if path.is_dir():
         if not is_model_folder(path): raise UserError(f"{name!r} is a folder, but not a model folder (no config.json, nor a LoRA adapter's adapter_config.json): give the folder `huggingtweets train` wrote, or a Hub id such as gpt2.")
+        if (code := _custom_code(path)): raise UserError(f"{name!r} asks to run its own Python code ({code}), which huggingtweets never does: give a model that transformers knows (gpt2, a folder `huggingtweets train` wrote), or remove auto_map from it if you trust it.")
         return str(path)
     looks_local = name.startswith(('.', '/', '~')) or '\\' in name or name.count('/') > 1 or path.exists() or (name.count('/') == 1 and path.parent.is_dir())
     if looks_local or not name.strip(): raise UserError(f"No model folder at {name!r}: give the folder of a saved model (`huggingtweets train` writes models/NAME), or a Hub id such as gpt2.")

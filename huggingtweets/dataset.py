@@ -12,8 +12,9 @@ from .core import UserError, EOT, AtomicDir, atomic_write, slugify, public_spec,
 from .clean import Curated, Stats, fix_text, clean_tweet
 
 # %% auto #0
-__all__ = ['MIN_CHARS', 'WARN_CHARS', 'quiet_datasets', 'model_name', 'check_size', 'held_out', 'balanced_epoch', 'AccountInfo',
-           'DatasetInfo', 'PostsDataset', 'make_dataset', 'save_dataset', 'load_dataset']
+__all__ = ['MIN_CHARS', 'WARN_CHARS', 'MAX_TRAIN_CHARS', 'MAX_TRAIN_ROWS', 'DATASET_FILES', 'quiet_datasets', 'model_name',
+           'check_size', 'held_out', 'balanced_epoch', 'AccountInfo', 'DatasetInfo', 'PostsDataset', 'check_volume',
+           'make_dataset', 'save_dataset', 'load_dataset']
 
 # %% ../nbs/06_dataset.ipynb #a1962e3b
 @contextmanager
@@ -149,6 +150,19 @@ def _posts_table(c:Curated, frac:float)->dict:
         for k, v in zip(rows, (c.account.handle, p.id, p.date, p.text, t, 'dropped' if why else 'validation' if held_out(t, frac) else 'train', why)): rows[k].append(v)
     return rows
 
+MAX_TRAIN_CHARS, MAX_TRAIN_ROWS = 1 << 30, 20_000_000 # The most the training split may hold: past it, memory runs out before training starts
+
+def check_volume(train:list[list[str]], # The training posts of each account
+                 epochs:int, # Epochs to write
+                ):
+    "A `UserError`, before anything is built, when `epochs` balanced epochs of `train` would pass `MAX_TRAIN_CHARS` or `MAX_TRAIN_ROWS`"
+    target = max(sum(map(len, t)) for t in train)
+    rows = epochs * sum(len(t) * -(-target // max(1, sum(map(len, t)))) for t in train) # each account repeated up to the largest one's characters
+    chars = epochs * len(train) * (target + max(len(x) for t in train for x in t))
+    if rows > MAX_TRAIN_ROWS or chars > MAX_TRAIN_CHARS:
+        raise UserError(f"{epochs:,} epochs would write about {chars:,} characters in {rows:,} rows into the training text, more than memory holds "
+                        f"(at most {MAX_TRAIN_CHARS:,} characters, {MAX_TRAIN_ROWS:,} rows): give fewer epochs (the default is 4).")
+
 def make_dataset(curated:list[Curated], # One to three curated accounts
                  epochs:int=4, # Epochs written into the training split
                  seed:int|None=None, # Seed of every shuffle; drawn and recorded when None
@@ -173,6 +187,7 @@ def make_dataset(curated:list[Curated], # One to three curated accounts
         train.append(tr); valid.append(va)
         a = c.account
         infos.append(AccountInfo(a.handle, a.user_name, a.source, a.spec, c.stats, a.avatar, len(tr), len(va)))
+    check_volume(train, epochs)
     rnd = random.Random(seed)
     order = [pair for _ in range(epochs) for pair in balanced_epoch(train, rnd)]
     handles = [c.account.handle for c in curated]
@@ -185,12 +200,15 @@ def make_dataset(curated:list[Curated], # One to three curated accounts
     return PostsDataset(splits, posts, info)
 
 # %% ../nbs/06_dataset.ipynb #56eea134
+DATASET_FILES = ('dataset.json', 'dataset_dict.json', 'train.txt', 'valid.txt', *(f'{d}/{f}' for d in ('train', 'validation', 'posts')
+                 for f in ('data-*-of-*.arrow', 'dataset_info.json', 'state.json'))) # every entry a dataset folder of ours holds
+
 def save_dataset(ds:PostsDataset, # The dataset
                  out:str|Path, # The folder to write
                 )->Path:
     "Write `ds` to the folder `out` as one unit"
     out = Path(out)
-    with AtomicDir(out, marks=('dataset.json',)) as tmp, quiet_datasets(): # never in place of a folder of the user's
+    with AtomicDir(out, marks=('dataset.json',), owned=DATASET_FILES) as tmp, quiet_datasets(): # never in place of a folder of the user's
         ds.splits.save_to_disk(str(tmp))
         ds.posts.save_to_disk(str(tmp/'posts'))
         (tmp/'train.txt').write_text(ds.train_text, encoding='utf-8')
@@ -203,5 +221,7 @@ def load_dataset(path:str|Path)->PostsDataset:
     import datasets
     path = Path(path)
     if not (path/'dataset.json').exists(): raise UserError(f"{str(path)!r} is not a dataset folder (no dataset.json): build one with `huggingtweets dataset`.")
-    info = DatasetInfo.from_dict(json.loads((path/'dataset.json').read_text(encoding='utf-8')))
+    try: info = DatasetInfo.from_dict(json.loads((path/'dataset.json').read_text(encoding='utf-8')))
+    except (ValueError, KeyError, TypeError, AttributeError) as e: # not JSON, or JSON of another shape
+        raise UserError(f"{str(path/'dataset.json')!r} is damaged ({type(e).__name__}): build the dataset again with `huggingtweets dataset`.") from None
     with quiet_datasets(): return PostsDataset(datasets.load_from_disk(str(path)), datasets.load_from_disk(str(path/'posts')), info)

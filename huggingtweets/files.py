@@ -4,21 +4,43 @@
 
 # %% ../nbs/01_files.ipynb #a2894362
 from __future__ import annotations
-import codecs, csv, io, json, os, re, zipfile, zlib
+import codecs, csv, html, io, json, os, re, stat, zipfile, zlib
+from datetime import datetime, timezone
 from pathlib import Path
 from .core import UserError, Post, Account
 
 # %% auto #0
-__all__ = ['MAX_POSTS', 'MAX_POST_CHARS', 'MAX_INFLATED', 'MAX_RATIO', 'TEXT_COLUMNS', 'FLAG_COLUMNS', 'ID_COLUMNS',
-           'DATE_COLUMNS', 'AUTHOR_COLUMNS', 'FILE_SUFFIXES', 'sniff_encoding', 'open_text', 'Columns',
-           'header_delimiter', 'read_table', 'read_jsonl', 'read_json', 'read_lines', 'read_file', 'archive_root',
-           'ArchiveFiles', 'iter_ytd', 'parse_ytd', 'archive_owner', 'read_archive', 'archive_avatar']
+__all__ = ['MAX_POSTS', 'MAX_POST_CHARS', 'MAX_INFLATED', 'MAX_RATIO', 'MAX_LINE_CHARS', 'MAX_JSON_BYTES', 'OTHER_SCRIPTS',
+           'TEXT_COLUMNS', 'FLAG_COLUMNS', 'ID_COLUMNS', 'DATE_COLUMNS', 'AUTHOR_COLUMNS', 'FILE_SUFFIXES',
+           'special_file', 'sniff_encoding', 'open_text', 'Columns', 'header_delimiter', 'read_table', 'read_jsonl',
+           'read_json', 'read_lines', 'read_file', 'archive_root', 'ArchiveFiles', 'iter_ytd', 'parse_ytd',
+           'archive_owner', 'read_archive', 'archive_avatar']
 
 # %% ../nbs/01_files.ipynb #47675b59
 MAX_POSTS = 1_000_000 # More posts than one account writes: refused
 MAX_POST_CHARS = 100_000 # A longer "post" is not a post: refused
 MAX_INFLATED = 4 << 30 # The most an archive member may inflate to (bytes)
 MAX_RATIO = 100 # A member over 64 MiB that inflates more than this many times its packed size is a zip bomb
+MAX_LINE_CHARS = 1 << 20 # A longer line of a file is not a line of posts: refused before it is read whole
+MAX_JSON_BYTES = 512 << 20 # A .json file is read whole: a bigger one must be JSONL
+
+def special_file(path:Path)->str:
+    "What `path` is when it exists but is neither a regular file nor a folder (a FIFO, a device, a socket), else ''"
+    try: m = os.stat(path).st_mode
+    except OSError: return ''
+    if stat.S_ISREG(m) or stat.S_ISDIR(m): return ''
+    return 'a named pipe (FIFO)' if stat.S_ISFIFO(m) else 'a device' if stat.S_ISCHR(m) or stat.S_ISBLK(m) else 'a socket' if stat.S_ISSOCK(m) else 'not a regular file'
+
+def _refuse_special(path:Path):
+    if (kind := special_file(path)): raise UserError(f"{str(path)!r} is {kind}, not a file of posts: give a regular file (or folder) that holds them.")
+
+def _lines(f, name:str, limit:int|None=None, first:int=1):
+    "The lines of a text stream, each read with a bounded `readline`: a line over `limit` characters is a `UserError` before it is read whole"
+    limit, i = limit or MAX_LINE_CHARS, first
+    while (line := f.readline(limit + 1)):
+        if len(line) > limit: raise UserError(f"{name}, line {i:,}, is over {limit:,} characters long: it is not a line of posts. Check the file.")
+        yield line
+        i += 1
 
 def _too_many(name:str):
     return UserError(f"{name} holds more than {MAX_POSTS:,} posts, more than one account writes: give one account's posts, or a sample of them.")
@@ -27,20 +49,39 @@ def _too_many(name:str):
 _BOMS = ((codecs.BOM_UTF32_LE, 'utf-32'), (codecs.BOM_UTF32_BE, 'utf-32'), (codecs.BOM_UTF8, 'utf-8-sig'),
          (codecs.BOM_UTF16_LE, 'utf-16'), (codecs.BOM_UTF16_BE, 'utf-16')) # UTF-32 LE first: it starts with UTF-16 LE's mark
 
-def _valid_utf8(path:Path)->bool:
-    "Whether the whole file decodes as UTF-8, read in chunks"
-    dec = codecs.getincrementaldecoder('utf-8')()
+_BAD, _WIDE = re.compile('[\udc80-\udcff]'), re.compile('[^\x00-\x7f\udc80-\udcff]')
+
+def _utf8_census(path:Path)->tuple[int, int, int, int]:
+    "Over the whole file, read in chunks: its UTF-8 characters beyond ASCII, its bytes that are not UTF-8 (a character cut off at the very end counted only in a file with no other), and the line and byte offset of the first of those"
+    dec, wide, bad, line, at, done, lines = codecs.getincrementaldecoder('utf-8')('surrogateescape'), 0, 0, 0, -1, 0, 1
     with open(path, 'rb') as f:
-        try:
-            seen = False
-            while chunk := f.read(1 << 20): seen = seen or not dec.decode(chunk).isascii()
-            if dec.getstate()[0] and not seen: return False # a cut-off character at the end and no other: not UTF-8 (a cut download of UTF-8 text is)
-        except UnicodeDecodeError: return False
-    return True
+        while True:
+            chunk = f.read(1 << 20)
+            text = dec.decode(chunk, final=not chunk)
+            if not chunk: # what was left undecoded at the end is a cut-off character: a cut download of UTF-8 text, if there is other UTF-8
+                if text and not wide: bad, line, at = bad + len(text), (line if at >= 0 else lines), (at if at >= 0 else done)
+                break
+            wide += len(_WIDE.findall(text))
+            if (m := _BAD.search(text)):
+                if at < 0: line, at = lines + text.count('\n', 0, m.start()), done + len(text[:m.start()].encode('utf-8', 'surrogateescape'))
+                bad += len(_BAD.findall(text))
+            lines += text.count('\n'); done += len(chunk)
+    return wide, bad, line, at
+
+OTHER_SCRIPTS = ('cp1251', 'koi8_r', 'koi8_u', 'mac_cyrillic', 'cp866', 'iso8859_5', 'cp1253', 'iso8859_7', 'cp1255', 'iso8859_8',
+                 'cp1256', 'iso8859_6', 'cp874', 'tis_620', 'cp932', 'shift_jis', 'euc_jp', 'gb2312', 'gbk', 'gb18030', 'big5', 'cp949', 'euc_kr')
+
+def _legacy(head:bytes)->str:
+    "The single-byte (or East Asian) encoding of a file that is not UTF-8: what charset-normalizer finds, when the text reads as a language of another script; else Windows-1252"
+    from charset_normalizer import from_bytes
+    found = from_bytes(head)
+    best = found.best()
+    if best is None or any(m.encoding == 'cp1252' for m in found) or sum(b >= 0x80 for b in head) < 16: return 'cp1252' # too little to tell: a spreadsheet's Western text
+    return best.encoding if best.encoding in OTHER_SCRIPTS and best.coherence >= 0.15 else 'cp1252' # its words are that language's: not chance
 
 def sniff_encoding(path:str|Path, # A text file
                   )->str:
-    "The file's encoding: from its byte-order mark, from the NUL bytes of BOM-less UTF-16, else UTF-8 if it decodes, else Windows-1252"
+    "The file's encoding: from its byte-order mark, from the NUL bytes of BOM-less UTF-16, else UTF-8 if it decodes, else what charset-normalizer finds; a `UserError` for UTF-8 with bytes of another encoding in it"
     path = Path(path)
     with open(path, 'rb') as f: head = f.read(1 << 16)
     for bom, enc in _BOMS:
@@ -50,7 +91,11 @@ def sniff_encoding(path:str|Path, # A text file
         if odd > 3 * even: return 'utf-16-le'
         if even > 3 * odd: return 'utf-16-be'
     if 0 in head: return 'utf-8' # binary: `open_text` refuses it without reading on
-    return 'utf-8' if _valid_utf8(path) else 'cp1252'
+    wide, bad, line, at = _utf8_census(path)
+    if not bad: return 'utf-8'
+    if wide >= bad: # mostly UTF-8: decoding it all in another encoding would garble every other character, and guessing the odd bytes is a guess
+        raise UserError(f"{path.name} is UTF-8 but for byte {at:,} (line {line:,}), which is not: it mixes encodings. Open it in an editor, fix that line, and save it as UTF-8.")
+    return _legacy(head)
 
 # %% ../nbs/01_files.ipynb #e939f503
 def _check_text(sample:str, name:str):
@@ -119,9 +164,9 @@ def read_table(f, # A text stream, at the start of the header line
               )->tuple[list[Post], Columns, set]:
     "The posts of a CSV or TSV stream, the columns found, and the distinct values of its author column"
     csv.field_size_limit(max(csv.field_size_limit(), 2 * MAX_POST_CHARS)) # a long field is judged by `MAX_POST_CHARS`, with its own message
-    first = f.readline()
+    first = next(_lines(f, name), '')
     if delimiter is None: delimiter = header_delimiter(first)
-    rest = csv.reader(f, delimiter=delimiter, strict=True)
+    rest = csv.reader(_lines(f, name, first=2), delimiter=delimiter, strict=True)
     try: header = next(csv.reader([first], delimiter=delimiter, strict=True), [])
     except csv.Error as e: raise _csv_error(name, 1, e) from None
     cols, posts, authors, start = Columns(header, name), [], set(), 2
@@ -149,6 +194,8 @@ def _json_posts(rows, name:str, first_line:int=1)->tuple[list[Post], Columns, se
         if cols is None or any(k not in cols.keys for k in r):
             keys = list(dict.fromkeys([*(cols.keys if cols else []), *r]))
             cols = Columns(keys, name); cols.keys = keys
+        if isinstance(t := r.get(cols.keys[cols.text]), (dict, list)):
+            raise UserError(f"{name}, {'line' if first_line else 'item'} {i}, has a {cols.keys[cols.text]} that is a JSON {'object' if isinstance(t, dict) else 'array'}, not text: give each post's text as a string.")
         p = cols.post([r.get(k) for k in cols.keys])
         if p is None: continue
         if len(p.text) > MAX_POST_CHARS: raise UserError(f"{name}, {'line' if first_line else 'item'} {i}, holds a post of {len(p.text):,} characters: it is not a post. Check the file.")
@@ -161,7 +208,7 @@ def _json_posts(rows, name:str, first_line:int=1)->tuple[list[Post], Columns, se
 def read_jsonl(f, name:str):
     "The posts of a JSONL stream: one JSON object a line"
     def rows():
-        for i, line in enumerate(f, 1):
+        for i, line in enumerate(_lines(f, name), 1):
             if not line.strip(): continue
             try: yield i, json.loads(line)
             except RecursionError: raise UserError(f"{name}, line {i}, is not JSON (nested too deep): a .jsonl file holds one JSON object a line.") from None
@@ -182,7 +229,7 @@ def read_json(f, name:str):
 def read_lines(f, name:str)->list[Post]:
     "One post a line of a text stream, blank lines skipped"
     posts = []
-    for i, line in enumerate(f, 1):
+    for i, line in enumerate(_lines(f, name), 1):
         if len(line) > MAX_POST_CHARS: raise UserError(f"{name}, line {i}, is {len(line):,} characters long: it is not a post. Check the file.")
         if '\x00' in line: raise UserError(f"{name}, line {i}, holds binary data (NUL bytes): it is not text. Check the file.")
         if (t := line.strip()): posts.append(Post(t, t.startswith('RT @')))
@@ -197,15 +244,17 @@ def read_file(path:str|Path # A .csv, .tsv, .json, .jsonl or .txt file of posts
     "The posts of a file, and the account's handle"
     p = Path(path).expanduser()
     if p.is_dir(): raise UserError(f"{str(p)!r} is a folder: give one file of posts, or write archive:{p} for an X archive's folder.")
+    _refuse_special(p)
     if not p.is_file(): raise UserError(f"No file at {str(p)!r}: check the path.")
     ext, authors = p.suffix.lower(), set()
     if ext not in FILE_SUFFIXES: raise UserError(f"{p.name}: a file source must be " + ', '.join(FILE_SUFFIXES) + ' (or give an X archive as archive:PATH).')
+    if ext == '.json' and p.stat().st_size > MAX_JSON_BYTES: raise UserError(f"{p.name} is {p.stat().st_size / 2**20:,.0f} MiB, too big to read as one JSON array: write it as JSONL (one object a line, posts.jsonl).")
     with open_text(p) as f:
         if ext in ('.csv', '.tsv'): posts, _, authors = read_table(f, p.name, '\t' if ext == '.tsv' else None)
         elif ext == '.jsonl': posts, _, authors = read_jsonl(f, p.name)
         elif ext == '.json': posts, _, authors = read_json(f, p.name)
         else:
-            head = f.readline(); f.seek(0)
+            head = f.readline(MAX_LINE_CHARS); f.seek(0)
             is_table = '\t' in head and any(c.strip().lower() in TEXT_COLUMNS for c in head.split('\t'))
             if is_table: posts, _, authors = read_table(f, p.name, '\t')
             else: posts = read_lines(f, p.name)
@@ -227,6 +276,7 @@ class ArchiveFiles:
         self.path = archive_root(path)
         self.zip = None
         if not self.path.exists(): raise UserError(f"No archive at {str(Path(path))!r}: give the path of the zip X sent you, or of its unpacked folder.")
+        _refuse_special(self.path)
         if self.path.is_dir():
             self.names = sorted(q.relative_to(self.path).as_posix() for q in self.path.rglob('*') if q.is_file())
             return
@@ -234,6 +284,20 @@ class ArchiveFiles:
         except (zipfile.BadZipFile, OSError):
             raise UserError(f"{self.path.name} is not a zip file (or is cut short): give the archive zip X sent you, or its unpacked folder.") from None
         self.names = sorted(self.zip.namelist())
+        if (twice := next((a for a, b in zip(self.names, self.names[1:]) if a == b), None)):
+            self.zip.close()
+            raise UserError(f"{self.path.name} holds two files named {twice}, so one of them would be lost: it was not made by X. Download the archive again.")
+
+    def check_total(self, names:list[str]):
+        "A `UserError` when `names` together would inflate past `MAX_INFLATED`, or a zip's past `MAX_RATIO` times their packed size: a zip bomb spread over many members"
+        if self.zip is None: sizes = [((self.path/n).stat().st_size, None) for n in names]
+        else:
+            for n in names: self._check(n) # one member alone first, with its own message
+            sizes = [(i.file_size, i.compress_size) for i in map(self.zip.getinfo, names)]
+        total, packed = sum(s for s, _ in sizes), sum(c or 0 for _, c in sizes)
+        if total > MAX_INFLATED or (self.zip is not None and total > 64 << 20 and total > MAX_RATIO * max(1, packed)):
+            raise UserError(f"The {len(names)} tweet files of {self.path.name} together would inflate to {total / 2**30:.1f} GiB"
+                            + (f" from {packed / 2**20:.1f} MiB" if self.zip is not None else '') + ": that is not an X archive's data. Give the archive X sent you.")
 
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
@@ -272,9 +336,9 @@ def iter_ytd(f, # A binary stream of an archive `.js` file
              name:str='', # Its name, for messages
              chunk:int=1 << 20, # Bytes read at a time
             ):
-    "The items of a `window.YTD.<name>.partN = [...]` file, one at a time"
+    "The items of a `window.YTD.<name>.partN = [...]` file (of each such array, when it holds several), one at a time"
     dec, dj = codecs.getincrementaldecoder('utf-8-sig')(errors='replace'), json.JSONDecoder()
-    buf, pos, eof, started = '', 0, False, False
+    buf, pos, eof, started, arrays = '', 0, False, False, 0
     def more():
         nonlocal buf, pos, eof
         b = f.read(chunk)
@@ -284,8 +348,12 @@ def iter_ytd(f, # A binary stream of an archive `.js` file
     while True:
         while pos < len(buf) and buf[pos] in ' \t\r\n,;': pos += 1
         if pos >= len(buf):
+            if eof and arrays and not started: return
             if eof: raise bad('is cut short (no closing `]`)')
             more(); continue
+        if not started and arrays: # after an array: another `window.YTD... = [`, or the end
+            if len(buf) - pos < 10 and not eof: more(); continue
+            if not buf.startswith('window.YTD', pos): return
         if not started:
             i = buf.find('=', pos)
             if i < 0:
@@ -296,7 +364,7 @@ def iter_ytd(f, # A binary stream of an archive `.js` file
             if j >= len(buf) and not eof: more(); continue
             if j >= len(buf) or buf[j] != '[': raise UserError(f"{name or 'An archive file'} is not an X archive data file (no `window.YTD... = [` header): is this the right archive?")
             pos, started = j + 1, True; continue
-        if buf[pos] == ']': return
+        if buf[pos] == ']': pos, started, arrays = pos + 1, False, arrays + 1; continue
         try: obj, end = dj.raw_decode(buf, pos)
         except RecursionError: raise bad('holds malformed JSON (nested too deep)') from None
         except json.JSONDecodeError as e:
@@ -337,16 +405,55 @@ def _tweet_post(o)->Post|None:
     if not isinstance(text, str): return None
     return Post(text, text.startswith('RT @') or str(t.get('retweeted', '')).lower() == 'true', str(t.get('id_str', t.get('id', '')) or ''), str(t.get('created_at') or ''))
 
+_NOTE_FILE = r'(?:^|/)(?:data/)?note-tweet(?:-part\d+)?\.js$'
+
+def _when(s:str)->datetime|None:
+    "A tweet's `created_at` (`Wed Nov 02 09:20:26 +0000 2022`) or a note's `createdAt` (ISO 8601) as a UTC time"
+    for fmt in ('%a %b %d %H:%M:%S %z %Y', '%Y-%m-%dT%H:%M:%S.%f%z', '%Y-%m-%dT%H:%M:%S%z'):
+        try: return datetime.strptime(str(s).replace('Z', '+0000'), fmt).astimezone(timezone.utc)
+        except ValueError: pass
+    return None
+
+def _plain(s:str)->str: return ' '.join(html.unescape(s).split())
+
+def _notes(af:ArchiveFiles)->dict:
+    "The full texts of an archive's long posts (note-tweet.js), by the second they were written"
+    notes = {}
+    for n in af.find(_NOTE_FILE):
+        try:
+            with af.open(n) as f:
+                for o in iter_ytd(f, n):
+                    nt = o.get('noteTweet', o) if isinstance(o, dict) else None
+                    core = nt.get('core') if isinstance(nt, dict) else None
+                    text, when = (core or {}).get('text') if isinstance(core, dict) else None, _when(nt.get('createdAt', '')) if isinstance(nt, dict) else None
+                    if isinstance(text, str) and when and len(text) <= MAX_POST_CHARS: notes.setdefault(when.timestamp() // 1, []).append(text)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as e: raise af.damaged(n, e) from None
+    return notes
+
+def _full_text(p:Post, notes:dict)->str:
+    "The text of `p`, or the full text of the long post it cuts (a note written the same second, that its text begins)"
+    if not notes or not (when := _when(p.date)): return p.text
+    start = _plain(re.sub(r'\s*https://t\.co/\S+$', '', p.text)).rstrip('…').rstrip()
+    for t in (x for d in (0, -1, 1) for x in notes.get(when.timestamp() // 1 + d, [])):
+        if start and _plain(t).startswith(start): return t
+    return p.text
+
 def read_archive(path:str|Path # An X archive: the zip, its unpacked folder, its data folder or its tweets.js
                 )->Account:
-    "All the tweets of an X archive, with its owner's handle, name and avatar"
+    "All the tweets of an X archive (each once, long ones in full), with its owner's handle, name and avatar"
     with ArchiveFiles(path) as af:
         files = sorted(af.find(_TWEET_FILE), key=_part_key)
         if not files: raise UserError(f"{af.path.name} has no data/tweets.js (or data/tweet.js): is it an X archive? Request one under Settings > Your account > Download an archive of your data.")
-        posts = []
+        af.check_total(files + af.find(_NOTE_FILE))
+        posts, ids, notes = [], set(), _notes(af)
         for n in files:
             try:
-                with af.open(n) as f: posts += [p for o in iter_ytd(f, n) if (p := _tweet_post(o))]
+                with af.open(n) as f:
+                    for i, o in enumerate(iter_ytd(f, n)):
+                        if not (p := _tweet_post(o)) or (p.id and p.id in ids): continue # tweet.js and tweets.js both: each tweet once
+                        if len(p.text) > MAX_POST_CHARS: raise UserError(f"{n}, item {i}, holds a post of {len(p.text):,} characters: it is not a post. Download the archive again.")
+                        ids.add(p.id); p.text = _full_text(p, notes)
+                        posts.append(p)
             except (zipfile.BadZipFile, zlib.error, EOFError) as e: raise af.damaged(n, e) from None
             if len(posts) > MAX_POSTS: raise _too_many(af.path.name)
         acc, prof = _first(af, _ACCOUNT_FILE, 'account'), _first(af, _PROFILE_FILE, 'profile')

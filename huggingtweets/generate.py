@@ -26,8 +26,8 @@ def load_model(folder:str|Path, # A model folder saved by huggingtweets (or any 
     old = logging.get_verbosity()
     logging.set_verbosity_error()
     try:
-        tok = AutoTokenizer.from_pretrained(where)
-        model = (_with_adapter(where) if (Path(where)/'adapter_config.json').is_file() else AutoModelForCausalLM.from_pretrained(where)).to(device).eval()
+        tok = AutoTokenizer.from_pretrained(where, trust_remote_code=False) # never code from a model folder
+        model = (_with_adapter(where) if (Path(where)/'adapter_config.json').is_file() else AutoModelForCausalLM.from_pretrained(where, trust_remote_code=False)).to(device).eval()
     except (OSError, ValueError, SafetensorError) as e: # missing, unreadable, or cut short
         raise UserError(f"Could not load a model from {str(folder)!r} ({str(e).splitlines()[0][:160]}): train one first (`huggingtweets train`), or give a model folder or Hub id.") from None
     finally: logging.set_verbosity(old)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_hub.ipynb #71bcd7ee
 from __future__ import annotations
-import os
+import json, os
 from dataclasses import dataclass, field
 from pathlib import Path
 from huggingface_hub import HfApi, get_token
@@ -13,7 +13,7 @@ from huggingface_hub.utils import validate_repo_id
 from .core import UserError, mask_secrets
 
 # %% auto #0
-__all__ = ['NO_TOKEN', 'LOCAL_ONLY', 'resolve_token', 'hub_error', 'PushTo', 'upload', 'upload_dataset']
+__all__ = ['NO_TOKEN', 'NOT_THE_HUB', 'LOCAL_ONLY', 'resolve_token', 'hub_error', 'PushTo', 'upload', 'upload_dataset']
 
 # %% ../nbs/15_hub.ipynb #f123b38f
 NO_TOKEN = ("No Hugging Face token: run `hf auth login` or set HF_TOKEN "
@@ -44,10 +44,14 @@ def hub_error(e:Exception, # What `HfApi` raised
                          f"then run `hf auth login` or set HF_TOKEN. (The Hub said: {said})")
     return UserError(f"The Hugging Face Hub answered HTTP {status} while pushing to {repo_id}: {said}" + ('; try again in a while.' if (status or 0) >= 500 else ''))
 
+NOT_THE_HUB = ("What answered as the Hugging Face Hub sent a page that is not the Hub's API (not JSON): a proxy or a login portal stands in the way, "
+               "or HF_ENDPOINT points elsewhere. Check the connection and HF_ENDPOINT, then push again.")
+
 def _hub_call(fn, repo_id, token):
     "`fn()`, with the Hub's errors as `UserError`s"
     try: return fn()
     except HFValidationError: raise UserError(f"{repo_id!r} is not a Hub repository id: write it as 'user/name' (letters, digits, '-', '_', '.').") from None
+    except json.JSONDecodeError: raise UserError(NOT_THE_HUB) from None # a proxy's or captive portal's HTML page
     except Exception as e:
         if isinstance(e, (HfHubHTTPError, LocalTokenNotFoundError)) or _is_network(e): raise hub_error(e, repo_id, token) from None
         raise
@@ -71,7 +75,9 @@ class PushTo:
             from huggingtweets import __version__
             self.api = HfApi(token=self.token, library_name='huggingtweets', library_version=__version__)
         if self.repo_id and '/' in self.repo_id: _hub_call(lambda: validate_repo_id(self.repo_id), self.repo_id, self.token) # no request for a bad id
-        me = _hub_call(lambda: self.api.whoami(), self.repo_id or name, self.token)['name'] # the token works: known before anything is trained
+        me = _hub_call(lambda: self.api.whoami(), self.repo_id or name, self.token) # the token works: known before anything is trained
+        if not (isinstance(me, dict) and isinstance(me.get('name'), str)): raise UserError(NOT_THE_HUB)
+        me = me['name']
         if not self.repo_id or '/' not in self.repo_id: self.repo_id = f"{me}/{self.repo_id or name}"
         _hub_call(lambda: validate_repo_id(self.repo_id), self.repo_id, self.token)
         return self.repo_id

@@ -77,8 +77,8 @@ def count_params(base:str)->tuple[int, object]:
     "The parameters of `base` and its config, without loading its weights"
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
-    c = AutoConfig.from_pretrained(model_location(base))
-    with torch.device('meta'): m = AutoModelForCausalLM.from_config(c)
+    c = AutoConfig.from_pretrained(model_location(base), trust_remote_code=False) # never code from a model folder
+    with torch.device('meta'): m = AutoModelForCausalLM.from_config(c, trust_remote_code=False)
     return sum(p.numel() for p in m.parameters()), c
 
 def memory_estimate(base:str, # A Hub id or a local folder

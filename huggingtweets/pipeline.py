@@ -4,12 +4,12 @@
 
 # %% ../nbs/16_pipeline.ipynb #7fc82e1b
 from __future__ import annotations
-import os, shutil, time
+import os, shutil, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from .core import UserError, AtomicDir, is_url, is_model_folder, replaceable
+from .core import UserError, AtomicDir, is_url, is_model_folder, replaceable, one_run
 from .dataset import PostsDataset, make_dataset
 from .train import TrainConfig, finetune, save_model, set_generation_defaults
 from .generate import generate
@@ -21,7 +21,8 @@ from .hub import PushTo, upload, upload_dataset
 from . import track
 
 # %% auto #0
-__all__ = ['DRAWN', 'phase', 'timings_text', 'RunResult', 'train_and_publish', 'publish', 'update_dataset', 'update_model']
+__all__ = ['DRAWN', 'TOKENIZER_FILES', 'phase', 'timings_text', 'RunResult', 'check_before_training', 'train_and_publish',
+           'publish', 'update_dataset', 'update_model']
 
 # %% ../nbs/16_pipeline.ipynb #f034ccbe
 @contextmanager
@@ -81,6 +82,35 @@ def _lasting(spec:str)->str:
     try: return lasting_spec(spec)
     except UserError: return spec # a file gone since it was read: kept as it was written
 
+TOKENIZER_FILES = ('tokenizer.json', 'vocab.json', 'tokenizer.model', 'spiece.model', 'vocab.txt', 'sentencepiece.bpe.model')
+
+def _existing(p:Path)->Path:
+    "The nearest folder of `p` (or above it) that exists"
+    while not p.is_dir(): p = p.parent
+    return p
+
+def check_before_training(out:Path, # The model folder the run will write
+                          base:str, # The base model: a Hub id or a local folder
+                         ):
+    "A `UserError` for what would otherwise fail only after training: an output folder that can't be written or whose name is too long, a local base without a tokenizer, too little free disk for the weights"
+    out = Path(out).expanduser().resolve()
+    here = _existing(out.parent)
+    try: name_max = os.pathconf(here, 'PC_NAME_MAX')
+    except (OSError, ValueError, AttributeError): name_max = 255
+    longest = max(len(part.encode()) for part in out.relative_to(here).parts) if out != here else 0
+    if longest + len('..tmp-4194304-12345678') > name_max: # the temporary folder's name is the longest written there
+        raise UserError(f"The name of {out.name!r} is too long for this file system (at most about {name_max - 22} bytes a name): give a shorter output folder.")
+    try: shutil.rmtree(tempfile.mkdtemp(dir=here, prefix='.huggingtweets-probe-'))
+    except OSError as e: raise UserError(f"Can't write in {here} ({e.strerror or type(e).__name__}), where the model goes: give an output folder you may write to.") from None
+    b = Path(base).expanduser()
+    if not b.is_dir(): return # a Hub id: its tokenizer comes with it
+    if not (b/'adapter_config.json').is_file() and not any((b/f).is_file() for f in TOKENIZER_FILES):
+        raise UserError(f"The base model {base!r} has no tokenizer (none of {', '.join(TOKENIZER_FILES[:3])}, ...): save its tokenizer in that folder (tokenizer.save_pretrained), or give a Hub id such as gpt2.")
+    need = sum(f.stat().st_size for f in b.iterdir() if f.suffix in ('.safetensors', '.bin') and f.is_file())
+    free = shutil.disk_usage(here).free
+    if need and free < need * 1.1 + (64 << 20):
+        raise UserError(f"{here} has {free / 2**30:.1f} GiB free, and the model's weights need about {need / 2**30:.1f} GiB: free some space, or give an output folder on another disk.")
+
 def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
                       out:str|Path, # The model folder to write
                       cfg:TrainConfig|None=None, # How to fine-tune
@@ -104,51 +134,53 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
         finetune(ds, cfg, progress=False)
         return None
     replaceable(out, (RECORD,)) # a folder of the user's is refused now, not after training
-    with phase(timings, 'hub check'): repo = push.resolve(ds.name) if push else None
-    dataset_repo = None
-    if push and push.dataset:
-        with phase(timings, 'push'): dataset_repo = upload_dataset(ds.splits, push)
-    base = Path(cfg.base_model).expanduser()
-    here = LocalRecord([_lasting(a.spec) for a in ds.info.accounts], str(Path(data_dir).resolve()), str(base.resolve()) if base.is_dir() else cfg.base_model)
-    if previous and (old := LocalRecord.load(out)): here.base_model = old.base_model # trained on from itself: the first base
-    t = track.Tracking(wandb, dir=wandb_dir, quiet=True) # where the runs went is in the result (`wandb_dirs`, the record's links)
-    in_sweep = bool(os.environ.get('WANDB_SWEEP_ID')) and t.enabled # inside a W&B agent, the one run is the sweep's train run
-    with phase(timings, 'W&B data'): links, pre_dir = track.log_preprocess(t, ds, data_dir) if not in_sweep else ({}, None)
-    with track.train_run(t, ds, cfg) as run:
-        if run is not None and getattr(run, 'sweep_id', None): cfg = track.apply_sweep(cfg, run.config)
-        track.log_base_model(run, cfg.base_model)
-        links = track.merge_links(links, track.run_links(run, 'train'))
-        with phase(timings, 'train'): tok, model, res = finetune(ds, cfg, callbacks=track.metrics_callbacks(run) + list(callbacks or []), progress=progress)
-        pair = (tok, model.eval())
-        with AtomicDir(out, marks=(RECORD,)) as folder, ThreadPoolExecutor(1) as pool:
-            set_generation_defaults(model, tok)
-            # the weights are written (and hashed for W&B) while the model writes posts: off the critical path. A LoRA is merged
-            # into its weights when saved, which changes the model: it is saved after.
-            saving = None if cfg.lora else pool.submit(_save_weights, tok, model, folder, cfg, run, ds.name)
-            with phase(timings, 'predictions'):
-                index = TrainIndex(list(dict.fromkeys(ds.train_texts)))
-                preds = generate_new(pair, prompt, n, index, seed=cfg.seed, max_rounds=3 if no_copies else 0) if n else []
-            with phase(timings, 'memorization'): memo = sample_memorization(pair, index, memo_n, seed=cfg.seed) if memo_n else None
-            with phase(timings, 'save'):
-                art = saving.result() if saving else _save_weights(tok, model, folder, cfg, run, ds.name)
-                record = _record(ds, res, links, repo, dataset_repo, cfg, memo, timings, previous)
-                _keep_avatars(ds, folder)
-                if previous: _keep_drawn(out, folder)
-                (folder/'training-posts.txt').write_text(''.join(t + '\n' for t in index.texts), encoding='utf-8')
-                here.save(folder)
-                record.save(folder)
-                write_card(folder, record, record.repo_id or _model_id(out), prompt=prompt) # the card, rendered once
-        with phase(timings, 'W&B model'):
-            track.log_predictions(run, prompt, [p.text for p in preds], [p.copy_of is not None for p in preds])
-            track.log_copies(run, memo)
-            track.log_finetuned(run, out, record, art)
-            track.log_result(run, record)
-    result = RunResult(record, out, [p.text for p in preds], [p.copy_of for p in preds], prompt, [d for d in (pre_dir, track.run_folder(run)) if d], pair)
-    if push:
-        with phase(timings, 'push'):
-            try: upload(out, push, 'Upload huggingtweets model' if not previous else f'Version {record.version}: trained on newer posts')
-            except UserError as e: raise UserError(f"{e} The model is saved in {out}: push it later with `huggingtweets push {out}`.") from None
-    return result
+    check_before_training(out, cfg.base_model)
+    with one_run(out): # a second run on this model, at the same time, is refused: one run's dataset and model stay together
+        with phase(timings, 'hub check'): repo = push.resolve(ds.name) if push else None
+        dataset_repo = None
+        if push and push.dataset:
+            with phase(timings, 'push'): dataset_repo = upload_dataset(ds.splits, push)
+        base = Path(cfg.base_model).expanduser()
+        here = LocalRecord([_lasting(a.spec) for a in ds.info.accounts], str(Path(data_dir).resolve()), str(base.resolve()) if base.is_dir() else cfg.base_model)
+        if previous and (old := LocalRecord.load(out)): here.base_model = old.base_model # trained on from itself: the first base
+        t = track.Tracking(wandb, dir=wandb_dir, quiet=True) # where the runs went is in the result (`wandb_dirs`, the record's links)
+        in_sweep = bool(os.environ.get('WANDB_SWEEP_ID')) and t.enabled # inside a W&B agent, the one run is the sweep's train run
+        with phase(timings, 'W&B data'): links, pre_dir = track.log_preprocess(t, ds, data_dir) if not in_sweep else ({}, None)
+        with track.train_run(t, ds, cfg) as run:
+            if run is not None and getattr(run, 'sweep_id', None): cfg = track.apply_sweep(cfg, run.config)
+            track.log_base_model(run, cfg.base_model)
+            links = track.merge_links(links, track.run_links(run, 'train'))
+            with phase(timings, 'train'): tok, model, res = finetune(ds, cfg, callbacks=track.metrics_callbacks(run) + list(callbacks or []), progress=progress)
+            pair = (tok, model.eval())
+            with AtomicDir(out, marks=(RECORD,)) as folder, ThreadPoolExecutor(1) as pool:
+                set_generation_defaults(model, tok)
+                # the weights are written (and hashed for W&B) while the model writes posts: off the critical path. A LoRA is merged
+                # into its weights when saved, which changes the model: it is saved after.
+                saving = None if cfg.lora else pool.submit(_save_weights, tok, model, folder, cfg, run, ds.name)
+                with phase(timings, 'predictions'):
+                    index = TrainIndex(list(dict.fromkeys(ds.train_texts)))
+                    preds = generate_new(pair, prompt, n, index, seed=cfg.seed, max_rounds=3 if no_copies else 0) if n else []
+                with phase(timings, 'memorization'): memo = sample_memorization(pair, index, memo_n, seed=cfg.seed) if memo_n else None
+                with phase(timings, 'save'):
+                    art = saving.result() if saving else _save_weights(tok, model, folder, cfg, run, ds.name)
+                    record = _record(ds, res, links, repo, dataset_repo, cfg, memo, timings, previous)
+                    _keep_avatars(ds, folder)
+                    if previous: _keep_drawn(out, folder)
+                    (folder/'training-posts.txt').write_text(''.join(t + '\n' for t in index.texts), encoding='utf-8')
+                    here.save(folder)
+                    record.save(folder)
+                    write_card(folder, record, record.repo_id or _model_id(out), prompt=prompt) # the card, rendered once
+            with phase(timings, 'W&B model'):
+                track.log_predictions(run, prompt, [p.text for p in preds], [p.copy_of is not None for p in preds])
+                track.log_copies(run, memo)
+                track.log_finetuned(run, out, record, art)
+                track.log_result(run, record)
+        result = RunResult(record, out, [p.text for p in preds], [p.copy_of for p in preds], prompt, [d for d in (pre_dir, track.run_folder(run)) if d], pair)
+        if push:
+            with phase(timings, 'push'):
+                try: upload(out, push, 'Upload huggingtweets model' if not previous else f'Version {record.version}: trained on newer posts')
+                except UserError as e: raise UserError(f"{e} The model is saved in {out}: push it later with `huggingtweets push {out}`.") from None
+        return result
 
 def _save_weights(tok, model, folder, cfg, run, name):
     "Save the model into the folder being built, and start its W&B artifact with those files"

@@ -65,7 +65,7 @@ class ModelRecord:
         p = Path(folder)/RECORD
         if not p.exists(): raise UserError(f"{str(folder)!r} has no {RECORD}: it is not a model trained with huggingtweets (`huggingtweets train` makes one).")
         try: return cls.from_dict(json.loads(p.read_text(encoding='utf-8')))
-        except (ValueError, KeyError, TypeError) as e: raise UserError(f"{p} is damaged ({type(e).__name__}): train the model again.") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as e: raise UserError(f"{p} is damaged ({type(e).__name__}): train the model again.") from None
 
 # %% ../nbs/12_record.ipynb #6740858a
 LOCAL = '.huggingtweets-local.json'
@@ -86,7 +86,12 @@ class LocalRecord:
         "The local record of the model in `folder`; None for a model trained elsewhere"
         p = Path(folder)/LOCAL
         if not p.exists(): return None
+        damaged = UserError(f"{p} is damaged: delete it, and train the model again here to update it later.")
         try: d = json.loads(p.read_text(encoding='utf-8'))
-        except ValueError: raise UserError(f"{p} is damaged: delete it, and train the model again here to update it later.") from None
+        except ValueError: raise damaged from None
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        if not isinstance(d, dict): raise damaged
+        try: r = cls(**{k: v for k, v in d.items() if k in known})
+        except TypeError: raise damaged from None
+        if not (isinstance(r.specs, list) and all(isinstance(x, str) for x in r.specs) and isinstance(r.data_dir, str) and isinstance(r.base_model, str)): raise damaged
+        return r

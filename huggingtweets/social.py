@@ -11,10 +11,10 @@ from tqdm.auto import tqdm
 from .core import Account, Post, UserError, mask_secrets
 
 # %% auto #0
-__all__ = ['RETRIES', 'UNKNOWN_WAIT', 'X_MAX_TWEETS', 'BSKY_REPOST', 'RateLimited', 'rate_limit_wait', 'with_retries',
-           'network_error', 'progress_bar', 'unseen', 'BaseURLSession', 'x_client', 'x_avatar', 'x_tweet_to_post',
-           'fetch_x', 'snscrape_to_post', 'fetch_snscrape', 'bluesky_item_to_post', 'bluesky_client', 'fetch_bluesky',
-           'html_to_text', 'mastodon_status_to_post', 'fetch_mastodon']
+__all__ = ['RETRIES', 'UNKNOWN_WAIT', 'X_MAX_TWEETS', 'SERVER_MAX_POSTS', 'SERVER_MAX_PAGES', 'BSKY_REPOST', 'RateLimited',
+           'rate_limit_wait', 'with_retries', 'network_error', 'progress_bar', 'unseen', 'BaseURLSession', 'x_client',
+           'x_avatar', 'x_tweet_to_post', 'fetch_x', 'snscrape_to_post', 'fetch_snscrape', 'bluesky_item_to_post',
+           'bluesky_client', 'fetch_bluesky', 'html_to_text', 'mastodon_status_to_post', 'fetch_mastodon']
 
 # %% ../nbs/02_social.ipynb #c0f2d6c0
 RETRIES = 3 # How often a rate-limited request is retried
@@ -85,6 +85,16 @@ def _get(o, *keys, default=None):
 
 # %% ../nbs/02_social.ipynb #3616ceeb
 X_MAX_TWEETS = 3200 # The X API returns at most a user's 3,200 latest tweets
+SERVER_MAX_POSTS = 50_000 # The most posts read from a Bluesky or Mastodon server: past them, the newest are kept, with a note
+SERVER_MAX_PAGES = 2_000 # The most pages asked of one: a server that never stops paging stops here
+
+def _cut(service:str, handle:str, posts:list, page:int)->bool:
+    "Whether paging must stop at the stated maximum (saying so): the newest posts read are kept"
+    if len(posts) < SERVER_MAX_POSTS and page < SERVER_MAX_PAGES: return False
+    import warnings
+    warnings.warn(f"{service} kept sending posts of {handle}: huggingtweets read {page:,} pages and keeps the newest {min(len(posts), SERVER_MAX_POSTS):,} posts (its maximum from one server).")
+    del posts[SERVER_MAX_POSTS:]
+    return True
 _X_HOST = re.compile(r'^https://api\.(?:twitter|x)\.com(?=/|$)')
 
 class BaseURLSession(requests.Session):
@@ -275,6 +285,7 @@ def fetch_bluesky(handle:str, # A Bluesky handle (alice.bsky.social) or DID
             cursor = d.get('cursor')
             if len(new) < len(page_posts) and known and any(p.id in known for p in page_posts): break # reached the cached posts
             if not new or not cursor or cursor in seen: break # a repeated cursor, or a page of nothing new, would loop
+            if _cut('Bluesky', handle, posts, page): break
             seen.add(cursor)
     did = prof.get('did') or handle
     return Account(handle, 'bluesky', posts, prof.get('displayName') or handle, prof.get('avatar') or '', identity=f'bluesky:{did}')
@@ -340,6 +351,7 @@ def fetch_mastodon(acct:str, # A Mastodon account, user@instance
             posts += new
             bar.update(len(new))
             if len(newer) < len(statuses): break # reached the newest post known
+            if _cut(f'Mastodon ({host})', f'@{acct}', posts, n - 1): break
             page = call(f"fetching page {n} of @{acct}'s statuses", api.fetch_next, page)
     return Account(acct, 'mastodon', posts, _get(a, 'display_name') or _get(a, 'username') or acct, _get(a, 'avatar', default=''),
                    identity=f'mastodon:{acct.lower()}')

@@ -8,12 +8,12 @@ import hashlib, json, os, re
 from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Callable
-from .core import UserError, Post, Account, Spec, slugify, atomic_write
+from .core import UserError, Post, Account, Spec, slugify, atomic_write, printable
 from . import files, social
 
 # %% auto #0
-__all__ = ['SOURCES', 'CACHE_NAME', 'Endpoints', 'FetchOptions', 'Source', 'newest_id', 'parse_spec', 'lasting_spec', 'cache_dir',
-           'source_stamp', 'save_cache', 'load_cache', 'fetch']
+__all__ = ['SOURCES', 'CACHE_NAME', 'Endpoints', 'FetchOptions', 'Source', 'newest_id', 'parse_spec', 'identity_key',
+           'lasting_spec', 'cache_dir', 'source_stamp', 'save_cache', 'load_cache', 'tidy', 'fetch']
 
 # %% ../nbs/03_sources.ipynb #d07622ba
 @dataclass
@@ -105,6 +105,15 @@ def parse_spec(spec:str, # "archive:PATH", "file:PATH", "x:HANDLE", "snscrape:HA
     val = s.parse(val)
     return Spec(src, val, s.identify(val))
 
+def identity_key(identity:str # An identity: `x:jack`, `file:/real/path.csv`, `archive:/real/folder`
+                )->str:
+    "What says whether two identities are one account: a local file or folder by its device and inode, so that a hard link (or another path to it) is the same file"
+    src, _, path = identity.partition(':')
+    if src not in ('file', 'archive'): return identity
+    try: st = os.stat(path)
+    except OSError: return identity
+    return f'{src}:{st.st_dev}:{st.st_ino}'
+
 # %% ../nbs/03_sources.ipynb #e558ca5f
 def lasting_spec(spec:str, # An account spec
                  x_token:str|None=None, # An X bearer token; defaults to the `X_BEARER_TOKEN` environment variable
@@ -155,6 +164,22 @@ def _keep_avatar(acc:Account, spec:Spec, folder:Path):
     atomic_write(p, found[1])
     acc.avatar = str(p.resolve())
 
+_SURROGATE = re.compile('[\ud800-\udfff]')
+
+def tidy(acc:Account)->Account:
+    "`acc` safe to show and to write: its names without terminal escapes or control characters, the lone surrogates of its posts (a JSON `\\ud800` with no pair) made U+FFFD, posts longer than `files.MAX_POST_CHARS` left out, each with a note of how many"
+    acc.handle, acc.user_name = printable(acc.handle) or 'account', printable(acc.user_name)
+    bad = 0
+    for p in acc.posts:
+        if _SURROGATE.search(p.text): p.text, bad = _SURROGATE.sub('\ufffd', p.text), bad + 1
+        if _SURROGATE.search(p.id + p.date): p.id, p.date = _SURROGATE.sub('\ufffd', p.id), _SURROGATE.sub('\ufffd', p.date)
+    import warnings
+    if bad: warnings.warn(f"{bad:,} post{'s' if bad > 1 else ''} of @{acc.handle} held broken characters (halves of UTF-16 pairs): each became \ufffd.")
+    if (long := sum(len(p.text) > files.MAX_POST_CHARS for p in acc.posts)): # a server's, which no platform allows: files and archives refuse them
+        acc.posts = [p for p in acc.posts if len(p.text) <= files.MAX_POST_CHARS]
+        warnings.warn(f"{long:,} post{'s' if long > 1 else ''} of @{acc.handle} held over {files.MAX_POST_CHARS:,} characters, more than a post: left out.")
+    return acc
+
 def fetch(spec:str|Spec, # An account spec (see `parse_spec`)
           data_dir:str|Path='data', # Where raw posts are cached, one folder an account
           refresh:bool=False, # Fetch again even when a cache exists
@@ -169,9 +194,9 @@ def fetch(spec:str|Spec, # An account spec (see `parse_spec`)
     if path.exists() and not refresh:
         cached, was = load_cache(path)
         if not (cached.spec and parse_spec(cached.spec, opts.x_token).identity == s.identity): cached = None
-        elif was == stamp and not (update and src.remote): return cached
+        elif was == stamp and not (update and src.remote): return tidy(cached)
     known = cached if update and src.remote else None
-    acc = src.fetch(s.value, opts, known)
+    acc = tidy(src.fetch(s.value, opts, known))
     if known is not None: # newer posts first, as the sources give them, then the cached ones
         ids = {p.id for p in acc.posts if p.id}
         acc.posts += [p for p in known.posts if not p.id or p.id not in ids]

@@ -102,8 +102,8 @@ def load_base(name:str, # A Hub id or local folder
     logging.set_verbosity_error() # transformers' notices are for developers
     q = dict(quantization_config=quantization, device_map={'': torch.cuda.current_device()}) if quantization is not None else {}
     try:
-        tok = AutoTokenizer.from_pretrained(where)
-        model = AutoModelForCausalLM.from_pretrained(where, dtype=getattr(torch, dtype), **q)
+        tok = AutoTokenizer.from_pretrained(where, trust_remote_code=False) # never code from a model folder
+        model = AutoModelForCausalLM.from_pretrained(where, dtype=getattr(torch, dtype), trust_remote_code=False, **q)
     except (OSError, ValueError, SafetensorError) as e: # missing, unreadable, or cut short
         raise UserError(f"Could not load the base model {name!r}: give a Hub id (gpt2, distilgpt2, ...) on a machine online, "
                         f"or the folder of a saved causal LM. ({str(e).splitlines()[0][:200]})") from None

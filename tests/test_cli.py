@@ -227,3 +227,103 @@ def test_the_fast_loop_through_train_update_and_run(tmp_path, capsys, tiny, monk
     assert rc == 0 and 'eager); validation loss' in out and len(PREDICTION.findall(out)) == 2, out + err
     rc, out, err = run(capsys, 'train', 'file:posts.txt', '--loop', 'graph', *common)
     assert rc == 1 and err.strip().splitlines()[-1] == "Error: loop must be auto, fast or trainer, not 'graph': change it, or leave it out for the default.", err
+
+
+def test_a_marker_file_is_not_ownership(tmp_path, capsys, tiny):
+    "A folder holding our marker (dataset.json, huggingtweets.json, config.json) beside a user's files is refused whole; one of ours is replaced"
+    (tmp_path/'posts.txt').write_text(''.join(t + '\n' for t in sample_tweets(300)))
+    def users(name, marker):
+        d = tmp_path/name; (d/'src').mkdir(parents=True)
+        (d/marker).write_text('{}'); (d/'thesis.txt').write_text('precious'); (d/'src'/'main.py').write_text('print(1)')
+        return d
+    common = ['--data-dir', tmp_path/'data', '--base-model', tiny, '--block-size', 64, '--max-steps', 2, '--wandb', 'disabled', '--memo-n', 0]
+    for cmd, marker in [(['dataset', f'file:{tmp_path}/posts.txt', '--data-dir', tmp_path/'data'], 'dataset.json'),
+                        (['train', f'file:{tmp_path}/posts.txt', *common], 'huggingtweets.json'), (['tiny-model'], 'config.json')]:
+        d = users(f'mine-{cmd[0]}', marker)
+        rc, out, err = run(capsys, *cmd, d) if cmd[0] == 'tiny-model' else run(capsys, *cmd, '--out', d)
+        assert rc == 1 and 'holds other files (src/, thesis.txt)' in err and err.count('\n') == 1, (cmd[0], err)
+        fct.test_eq(sorted(p.relative_to(d).as_posix() for p in d.rglob('*')), sorted([marker, 'src', 'src/main.py', 'thesis.txt']))
+    rc, _, err = run(capsys, 'dataset', f'file:{tmp_path}/posts.txt', '--data-dir', tmp_path/'data', '--out', tmp_path/'ds')
+    rc2, _, err2 = run(capsys, 'dataset', f'file:{tmp_path}/posts.txt', '--data-dir', tmp_path/'data', '--out', tmp_path/'ds')
+    assert rc == rc2 == 0, err + err2 # a folder the tool wrote is replaced
+    assert run(capsys, 'tiny-model', tmp_path/'t')[0] == 0 and run(capsys, 'tiny-model', tmp_path/'t')[0] == 0
+    (tmp_path/'ds'/'train'/'notes.md').write_text('mine')
+    rc, _, err = run(capsys, 'dataset', f'file:{tmp_path}/posts.txt', '--data-dir', tmp_path/'data', '--out', tmp_path/'ds')
+    assert rc == 1 and 'train/notes.md' in err, err
+    assert (tmp_path/'ds'/'train'/'notes.md').read_text() == 'mine'
+
+def test_code_in_a_model_folder_never_runs(tmp_path, capsys, tiny):
+    "A model folder whose config (or tokenizer config) names code of its own (auto_map) is refused with one sentence, as base or to generate; its code never runs"
+    (tmp_path/'posts.txt').write_text(''.join(t + '\n' for t in sample_tweets(300)))
+    sentinel = tmp_path/'ran'
+    for n in ('config.json', 'tokenizer_config.json'):
+        m = tmp_path/f'evil-{n}'
+        shutil.copytree(tiny, m)
+        (m/'evil.py').write_text(f'open({str(sentinel)!r}, "w").write("ran")\nfrom transformers import GPT2Config as EvilConfig, GPT2LMHeadModel as EvilModel\n')
+        d = json.loads((m/n).read_text()); d['auto_map'] = {'AutoConfig': 'evil.EvilConfig', 'AutoModelForCausalLM': 'evil.EvilModel', 'AutoTokenizer': ['evil.EvilConfig', None]}
+        (m/n).write_text(json.dumps(d))
+        rc, _, err = run(capsys, 'generate', m, '-n', 1)
+        assert rc == 1 and f'auto_map in {n}' in err and 'never does' in err and err.count('\n') == 1, err
+        rc, out, err = run(capsys, 'train', f'file:{tmp_path}/posts.txt', '--base-model', m, '--out', tmp_path/'out', '--data-dir', tmp_path/'data',
+                           '--block-size', 64, '--max-steps', 2, '--wandb', 'disabled', '--memo-n', 0)
+        assert rc == 1 and 'auto_map' in err and 'Trained' not in out, err
+    assert not sentinel.exists() and not (tmp_path/'out').exists()
+
+def test_loading_never_trusts_remote_code(tmp_path, monkeypatch, tiny):
+    "Past the folder check, transformers itself is told never to run a folder's code: a config it does not know is a UserError, and the code stays unrun"
+    from huggingtweets import core, generate, train
+    from huggingtweets.core import UserError
+    m = tmp_path/'evil'; shutil.copytree(tiny, m)
+    (m/'evil.py').write_text(f'open({str(tmp_path/"ran")!r}, "w").write("ran")\n')
+    d = json.loads((m/'config.json').read_text()); d.update(model_type='evil-x', auto_map={'AutoConfig': 'evil.C', 'AutoModelForCausalLM': 'evil.M'})
+    (m/'config.json').write_text(json.dumps(d))
+    monkeypatch.setattr(core, '_custom_code', lambda p: '')
+    for load in (lambda: generate.load_model(m, 'cpu'), lambda: train.load_base(str(m))):
+        with pytest.raises(UserError): load()
+    assert not (tmp_path/'ran').exists()
+
+def test_tracebacks_become_sentences(tmp_path, capsys, trained):
+    "An unbalanced quote in sweep --train-args, a record or dataset.json of the wrong JSON shape: one line each, exit 1"
+    rc, _, err = run(capsys, 'sweep', 'file:x.txt', '--train-args', '--base-model "tiny')
+    assert rc == 1 and "can't be split into options (no closing quotation)" in err and err.count('\n') == 1, err
+    m = tmp_path/'m'; shutil.copytree(trained/'model', m)
+    for name, body, says in [('huggingtweets.json', '[]', 'huggingtweets.json is damaged'), ('huggingtweets.json', '{"dataset": 5, "train": {}}', 'is damaged'),
+                             ('.huggingtweets-local.json', '[1]', '.huggingtweets-local.json is damaged'),
+                             ('.huggingtweets-local.json', '{"specs": "x", "data_dir": 1}', '.huggingtweets-local.json is damaged')]:
+        shutil.copy(trained/'model'/name, m/name) if (trained/'model'/name).exists() else None
+        keep = (m/name).read_text(); (m/name).write_text(body)
+        rc, _, err = run(capsys, 'update', m)
+        assert rc == 1 and says in err and 'Traceback' not in err, (name, body, err)
+        (m/name).write_text(keep)
+    from huggingtweets.dataset import load_dataset
+    from huggingtweets.core import UserError
+    (tmp_path/'ds').mkdir(); (tmp_path/'ds'/'dataset.json').write_text('[]')
+    with pytest.raises(UserError, match='dataset.json.* is damaged'): load_dataset(tmp_path/'ds')
+
+def test_output_that_cannot_be_shown_or_is_cut(tmp_path):
+    "A non-UTF-8 terminal gets `?` for what it can't show; `fetch | head -1` ends quietly when the reader has gone"
+    (tmp_path/'posts é.txt').write_text(''.join(t + '\n' for t in sample_tweets(100)))
+    env = offline_env(tmp_path, PYTHONIOENCODING='ascii', PYTHONPATH=str(Path(huggingtweets.__file__).parents[1]))
+    r = subprocess.run([sys.executable, '-m', 'huggingtweets', 'fetch', f'file:{tmp_path}/posts é.txt', '--data-dir', str(tmp_path/'d')], capture_output=True, env=env, cwd=tmp_path)
+    assert r.returncode == 0 and b'Traceback' not in r.stderr and b'posts ?.txt' in r.stdout, r.stderr
+    r, w = os.pipe(); os.close(r) # a reader that has gone, as `head -1` has after its line: every write fails with EPIPE
+    try: p = subprocess.run([sys.executable, '-m', 'huggingtweets', 'fetch', f'file:{tmp_path}/posts é.txt', '--data-dir', str(tmp_path/'d')], stdout=w, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
+    finally: os.close(w)
+    assert p.returncode == 141 and p.stderr == b'', p.stderr
+
+def test_what_fails_after_training_is_checked_before(tmp_path, capsys, tiny, monkeypatch):
+    "An output name too long, a folder that can't be written, a base without a tokenizer, too little free disk: one sentence before any training"
+    from huggingtweets import pipeline
+    (tmp_path/'posts.txt').write_text(''.join(t + '\n' for t in sample_tweets(300)))
+    notok = tmp_path/'no-tokenizer'; shutil.copytree(tiny, notok)
+    for f in notok.iterdir():
+        if f.name.startswith(('tokenizer', 'vocab', 'merges', 'special_tokens')): f.unlink()
+    common = ['--data-dir', tmp_path/'data', '--block-size', 64, '--max-steps', 2, '--wandb', 'disabled', '--memo-n', 0]
+    for out, base, says in [(tmp_path/('x' * 250), tiny, 'is too long for this file system'), (Path('/proc/huggingtweets-test/m'), tiny, "Can't write in /proc"),
+                            (tmp_path/'m', notok, 'has no tokenizer')]:
+        rc, stdout, err = run(capsys, 'train', f'file:{tmp_path}/posts.txt', '--out', out, '--base-model', base, *common)
+        assert rc == 1 and says in err and err.count('\n') == 1 and 'Trained' not in stdout and 'Training' in stdout, err
+    monkeypatch.setattr(pipeline.shutil, 'disk_usage', lambda p: shutil._ntuple_diskusage(10 << 30, 10 << 30, 1 << 20))
+    rc, stdout, err = run(capsys, 'train', f'file:{tmp_path}/posts.txt', '--out', tmp_path/'m', '--base-model', tiny, *common)
+    assert rc == 1 and '0.0 GiB free, and the model' in err and 'Trained' not in stdout, err
+    assert not (tmp_path/'m').exists()

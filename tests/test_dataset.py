@@ -1,10 +1,10 @@
-import json, warnings
+import json, time, warnings
 import pytest
 from huggingtweets.core import Account, Post, UserError, EOT
 from huggingtweets.clean import curate, prepare
 from huggingtweets.dataset import make_dataset, save_dataset, load_dataset, check_size, model_name, held_out
 from huggingtweets.files import read_file
-from util import shared
+from util import shared, sample_tweets
 
 
 def acc(handle, n, words=8):
@@ -128,3 +128,13 @@ def test_save_replaces_the_folder_as_one_unit(tmp_path, monkeypatch):
     monkeypatch.setattr(type(ds2.posts), 'save_to_disk', real)
     assert {p.relative_to(d): p.read_bytes() for p in d.rglob('*') if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir()] == ['ds']  # no temporary folder left
+
+def test_huge_epochs_are_refused_before_building(tmp_path, capsys):
+    "--dataset-epochs 100000: one sentence at once, not memory running out while the text is built"
+    from huggingtweets.cli import main
+    (tmp_path/'posts.txt').write_text(''.join(t + '\n' for t in sample_tweets(300)))
+    t0 = time.time()
+    rc = main(['dataset', f'file:{tmp_path}/posts.txt', '--data-dir', str(tmp_path/'data'), '--out', str(tmp_path/'ds'), '--dataset-epochs', '100000'])
+    err = capsys.readouterr().err
+    assert rc == 1 and '100,000 epochs would write about' in err and 'give fewer epochs' in err and err.count('\n') == 1, err
+    assert time.time() - t0 < 10 and not (tmp_path/'ds').exists()

@@ -498,3 +498,115 @@ def test_real_archive_zipped(tmp_path):
 def test_real_troll_csv():
     acc = read_file(shared('data', 'accounts', 'troll', 'KathieMrr.csv'))
     assert len(acc.posts) > 1000 and any(p.repost for p in acc.posts)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hostile inputs, second round (issue 20)
+
+def test_utf8_with_a_stray_cp1252_byte_is_refused(tmp_path):
+    "One Windows-1252 byte in a UTF-8 file: not the whole file decoded as Windows-1252 (every é garbled), but a sentence naming the byte and line"
+    body = ''.join(f'café crème number {i}, déjà vu\n' for i in range(50)).encode() + b'one caf\xe9 from a spreadsheet\n' + 'naïve\n'.encode()
+    for ext in ('.txt', '.csv', '.jsonl'):
+        p = tmp_path/f'mixed{ext}'
+        p.write_bytes((b'text\n' if ext == '.csv' else b'') + body if ext != '.jsonl' else b''.join(json.dumps({'text': l}, ensure_ascii=False).encode() + b'\n' for l in ['café'] * 3) + b'{"text": "caf\xe9"}\n')
+        with pytest.raises(UserError, match=r'is UTF-8 but for byte [\d,]+ \(line (51|52|4)\), which is not: it mixes encodings'): read_file(p)
+    (tmp_path/'legacy.txt').write_bytes('café crème, déjà vu\nnaïve\n'.encode('cp1252')) # no UTF-8 at all: a legacy file
+    fct.test_eq(texts(read_file(tmp_path/'legacy.txt')), ['café crème, déjà vu', 'naïve'])
+
+def test_other_scripts_in_legacy_encodings(tmp_path):
+    "A Cyrillic or Greek file saved in its Windows code page is read in it (charset-normalizer), not as Windows-1252"
+    for enc, lines in [('cp1251', ['Привет, как дела? Это тест моего текста на русском языке.', 'Сегодня хорошая погода и я пишу посты.']),
+                       ('cp1253', ['Γειά σου κόσμε, τι κάνεις σήμερα; Καλημέρα σε όλους τους φίλους.', 'Σήμερα είναι μια όμορφη μέρα για περίπατο.'])]:
+        p = tmp_path/f'{enc}.txt'
+        p.write_bytes('\n'.join(lines).encode(enc))
+        fct.test_eq(texts(read_file(p)), lines)
+
+def test_zip_bomb_spread_over_many_members(tmp_path):
+    "Many tweet files, each under the one-member check, that together inflate far past their packed size: refused from the headers, before reading"
+    z = tmp_path/'bomb.zip'
+    with zipfile.ZipFile(z, 'w', zipfile.ZIP_DEFLATED) as zf:
+        for k in range(40): zf.writestr(f'data/tweets-part{k}.js', f'window.YTD.tweets.part{k} = [' + ' ' * (3 << 20) + ']')
+    assert z.stat().st_size < 1 << 20
+    t0 = time.time()
+    with pytest.raises(UserError, match=r'The 40 tweet files of bomb.zip together would inflate to 0.1 GiB from 0.\d MiB'): read_archive(z)
+    assert time.time() - t0 < 1
+
+def test_special_files_are_refused_before_reading(tmp_path):
+    "A FIFO (which would hang a read) or a device such as /dev/zero (endless): one sentence, nothing read"
+    import signal
+    os.mkfifo(tmp_path/'posts.txt'); os.mkfifo(tmp_path/'a.zip')
+    old = signal.signal(signal.SIGALRM, lambda *a: (_ for _ in ()).throw(TimeoutError('hung')))
+    signal.alarm(10)
+    try:
+        for call, says in [(lambda: read_file(tmp_path/'posts.txt'), 'is a named pipe (FIFO)'), (lambda: read_archive(tmp_path/'a.zip'), 'is a named pipe (FIFO)'),
+                           (lambda: read_archive('/dev/zero'), 'is a device'), (lambda: read_file('/dev/zero'), 'is a device')]:
+            with pytest.raises(UserError, match=re.escape(says)): call()
+    finally: signal.alarm(0); signal.signal(signal.SIGALRM, old)
+
+@pytest.mark.parametrize('ext', ['.txt', '.csv', '.jsonl'])
+def test_a_huge_line_is_refused_in_bounded_memory(tmp_path, ext):
+    "A 48 MiB line (no newline): refused after reading about a mebibyte of it, not read whole"
+    p = tmp_path/f'posts{ext}'
+    with open(p, 'wb') as f:
+        f.write({'.txt': b'first post here\n', '.csv': b'text\nfirst post here\n', '.jsonl': b'{"text": "first post here"}\n'}[ext])
+        for _ in range(48): f.write(b'x' * (1 << 20))
+    tracemalloc.start()
+    try:
+        with pytest.raises(UserError, match=r'line \d, is over 1,048,576 characters long'): read_file(p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally: tracemalloc.stop()
+    assert peak < 24 << 20, f'{peak / 2**20:.0f} MiB'
+
+def test_archive_post_too_long(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, 'MAX_POST_CHARS', 1000)
+    z = make_archive(tmp_path/'a.zip', ['fine post here', 'y' * 1001])
+    with pytest.raises(UserError, match=r'data/tweets.js, item 1, holds a post of 1,001 characters'): read_archive(z)
+
+def test_archive_posts_once_each_long_ones_in_full(tmp_path):
+    "tweet.js beside tweets.js (the same tweets): each tweet once; note-tweet.js gives a long post's full text; a second YTD array in a file is read"
+    long = 'A long post that goes on and on about many things, ' * 12
+    cut = long[:270] + '… https://t.co/abc'
+    items = [tweet(1, 'one two three'), tweet(2, cut, created_at='Tue May 30 18:00:00 +0000 2023'), tweet(3, 'three four five')]
+    note = [{'noteTweet': {'noteTweetId': '9', 'createdAt': '2023-05-30T18:00:00.000Z', 'core': {'text': long, 'urls': []}}}]
+    z = tmp_path/'a.zip'
+    with zipfile.ZipFile(z, 'w') as zf:
+        zf.writestr('data/tweets.js', ytd('tweets', items[:2]) + ';\n' + ytd('tweets', items[2:], 1))
+        zf.writestr('data/tweet.js', ytd('tweet', items))
+        zf.writestr('data/note-tweet.js', ytd('note_tweet', note))
+    fct.test_eq([(p.id, p.text) for p in read_archive(z).posts], [('1', 'one two three'), ('2', long), ('3', 'three four five')])
+
+def test_duplicate_member_names_are_refused(tmp_path):
+    z = tmp_path/'a.zip'
+    with zipfile.ZipFile(z, 'w') as zf, pytest.warns(UserWarning):
+        zf.writestr('data/tweets.js', ytd('tweets', [tweet(1, 'first copy here')]))
+        zf.writestr('data/tweets.js', ytd('tweets', [tweet(2, 'second copy here')]))
+    with pytest.raises(UserError, match='holds two files named data/tweets.js'): read_archive(z)
+
+@pytest.mark.parametrize('ext', ['.json', '.jsonl'])
+def test_a_json_text_that_is_not_text(tmp_path, ext):
+    rows = [{'text': 'a real post here'}, {'text': {'nested': 'object'}}]
+    p = tmp_path/f'posts{ext}'
+    p.write_text(json.dumps(rows) if ext == '.json' else ''.join(json.dumps(r) + '\n' for r in rows))
+    with pytest.raises(UserError, match=r'(line 2|item 1), has a text that is a JSON object, not text'): read_file(p)
+
+YTD_JUNK = st.one_of(st.binary(max_size=2000), st.lists(PIECES | st.sampled_from([b'window.YTD.tweets.part0 = ', b'"tweet"', b'"full_text"', b'\\ud800', b'"id_str"']), max_size=60).map(b''.join),
+                     st.text(max_size=400).map(lambda t: ('window.YTD.tweets.part0 = [' + t).encode('utf-8', 'surrogatepass')))
+
+@examples(150)
+@given(kind=st.sampled_from(['zip bytes', 'zipped tweets.js', 'unpacked tweets.js', 'text file']), data=YTD_JUNK, text=st.text(max_size=300), ext=SUFFIXES)
+def test_every_reader_on_anything(kind, data, text, ext):
+    "The Done-when property: any bytes or text, to any reader (archive zipped or not, CSV, TSV, JSON, JSONL, TXT): posts or one UserError sentence, quickly, in bounded memory"
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        if kind == 'zip bytes': (d/'a.zip').write_bytes(data); call = lambda: read_archive(d/'a.zip')
+        elif kind == 'zipped tweets.js':
+            with zipfile.ZipFile(d/'a.zip', 'w') as z: z.writestr('data/tweets.js', data); z.writestr('data/account.js', text.encode('utf-8', 'surrogatepass'))
+            call = lambda: read_archive(d/'a.zip')
+        elif kind == 'unpacked tweets.js': (d/'data').mkdir(); (d/'data'/'tweets.js').write_bytes(data); call = lambda: read_archive(d)
+        else: (d/f'posts{ext}').write_bytes(text.encode('utf-8', 'surrogatepass') + data); call = lambda: read_file(d/f'posts{ext}')
+        tracemalloc.start(); t0 = time.time()
+        try: a = call()
+        except UserError as e: assert str(e) and '\n' not in str(e)
+        else: assert all(isinstance(p.text, str) for p in a.posts) and isinstance(a.handle, str)
+        finally: peak = tracemalloc.get_traced_memory()[1]; tracemalloc.stop()
+        assert time.time() - t0 < 5 and peak < 64 << 20, (time.time() - t0, peak)

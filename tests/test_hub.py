@@ -351,3 +351,20 @@ def test_secret_scan(model, monkeypatch):
     files = [p for p in model.rglob('*') if p.is_file()]
     assert {p.relative_to(model).as_posix() for p in files} == SHIPPED | {'training-posts.txt', 'predictions/2024-01-01.json', '.hidden', 'sub/.notes', LOCAL}
     for p in files: assert b'hf_SECRET123' not in p.read_bytes() and b'hf_ENVSECRET456' not in p.read_bytes(), p
+
+
+def test_a_hub_that_answers_html(server, monkeypatch):
+    "A proxy or login portal answering for the Hub with an HTML page (200 or 502): one sentence, never a JSON traceback"
+    from huggingface_hub import HfApi
+    from fakeserver import reply
+    from huggingface_hub import constants
+    monkeypatch.setattr(constants, 'HF_HUB_OFFLINE', False) # the requests go to the local server only
+    page = '<!doctype html><html><body>Sign in to the Wi-Fi</body></html>'
+    server.on('GET', '/api/whoami-v2', reply(page, headers={'Content-Type': 'text/html'}))
+    with pytest.raises(UserError, match=r'sent a page that is not the Hub.s API \(not JSON\)'):
+        PushTo(token=SECRET, api=HfApi(endpoint=server.url, token=SECRET)).resolve('karpathy')
+    server.on('GET', '/api/whoami-v2', reply({'unexpected': 'shape'}))
+    with pytest.raises(UserError, match='not the Hub.s API'): PushTo(token=SECRET, api=HfApi(endpoint=server.url, token=SECRET)).resolve('karpathy')
+    server.on('GET', '/api/whoami-v2', reply(page, 502, {'Content-Type': 'text/html'}))
+    with pytest.raises(UserError, match='HTTP 502') as got: PushTo(token=SECRET, api=HfApi(endpoint=server.url, token=SECRET)).resolve('karpathy')
+    assert SECRET not in str(got.value)

@@ -670,3 +670,46 @@ def test_bluesky_update_stops_at_a_known_post(server, tmp_path):
     acc = update('bluesky:loomweaver', tmp_path, endpoints=bsky_server(server))
     fct.test_eq(len(server.got(FEED)) - n, 1) # page 1 holds known posts: no second page
     fct.test_eq([p.id for p in acc.posts], [p.id for p in old.posts])
+
+def test_a_server_that_never_stops_paging(server, tmp_path, monkeypatch):
+    "Bluesky and Mastodon servers that send new posts and a next page forever: paging stops at the stated maximum, the newest posts kept, with a note"
+    import itertools, warnings
+    monkeypatch.setattr(social, 'SERVER_MAX_POSTS', 250)
+    ids = itertools.count(10**17)
+    post = lambda i: {'post': {'uri': f'at://did:plc:x/app.bsky.feed.post/{i}', 'cid': 'c', 'author': {'did': 'did:plc:x', 'handle': 'loomweaver.bsky.social'},
+                               'record': {'$type': 'app.bsky.feed.post', 'text': f'post number {i} goes on', 'createdAt': '2024-01-01T00:00:00Z'},
+                               'indexedAt': '2024-01-01T00:00:00Z'}}
+    server.on('GET', PROFILE, reply(fixture('bluesky_profile.json')))
+    server.on('GET', FEED, lambda req: reply({'feed': [post(next(ids)) for _ in range(100)], 'cursor': f'c{next(ids)}'}))
+    status = dict(fixture('mastodon_statuses_page1.json')[0])
+    def statuses(req):
+        page = [dict(status, id=str(next(ids)), reblog=None) for _ in range(40)]
+        return reply(page, headers={'Link': f'<{server.url}{STATUSES}?limit=40&max_id={page[-1]["id"]}>; rel="next"'})
+    server.on('GET', LOOKUP, reply(fixture('mastodon_account.json')))
+    server.on('GET', STATUSES, statuses)
+    for spec, ep, pages in [('bluesky:loomweaver', Endpoints(bluesky=server.url), 3), ('mastodon:@loomweaver@example.social', Endpoints(mastodon=server.url), 7)]:
+        with warnings.catch_warnings(record=True) as ws:
+            warnings.simplefilter('always')
+            acc = fetch(spec, tmp_path, endpoints=ep)
+        fct.test_eq(len(acc.posts), 250)
+        assert [str(w.message) for w in ws if 'keeps the newest 250 posts' in str(w.message) and f'read {pages} pages' in str(w.message)], [str(w.message) for w in ws]
+    monkeypatch.setattr(social, 'SERVER_MAX_POSTS', 10**9); monkeypatch.setattr(social, 'SERVER_MAX_PAGES', 5) # one new post a page: the page limit
+    server.on('GET', FEED, lambda req: reply({'feed': [post(next(ids))], 'cursor': f'c{next(ids)}'}))
+    with warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter('always')
+        acc = social.fetch_bluesky('loomweaver.bsky.social', server.url)
+    fct.test_eq(len(acc.posts), 5)
+    assert any('read 5 pages' in str(w.message) for w in ws)
+
+def test_a_server_post_longer_than_any_post_is_left_out(server, tmp_path):
+    "A status of 200,000 characters (no platform allows it): left out with a note, as files and archives refuse such posts"
+    import warnings
+    page = fixture('mastodon_statuses_page1.json')
+    page[0] = dict(page[0], content='<p>' + 'word ' * 40_000 + '</p>')
+    server.on('GET', LOOKUP, reply(fixture('mastodon_account.json')))
+    server.on('GET', STATUSES, InTurn([reply(page), reply([])]))
+    with warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter('always')
+        acc = fetch('mastodon:@loomweaver@example.social', tmp_path, endpoints=Endpoints(mastodon=server.url))
+    fct.test_eq(len(acc.posts), len(page) - 1)
+    assert any('1 post of @loomweaver@example.social held over 100,000 characters' in str(w.message) for w in ws), [str(w.message) for w in ws]

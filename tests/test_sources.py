@@ -289,29 +289,37 @@ def test_a_remote_account_is_cached_until_refresh(tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------------------------------------------
 # Temporary files left by killed processes
 
-def live_child():
-    "A process that runs until killed"
-    return subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])
+def holder(path):
+    "A process that holds the lock of `path` (as a live writer holds its temporary file's) until killed"
+    c = subprocess.Popen([sys.executable, '-c', 'import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_EX); print("held", flush=True); time.sleep(120)', str(path)],
+                         stdout=subprocess.PIPE, text=True)
+    assert c.stdout.readline().strip() == 'held'
+    return c
 
 def test_stale_temp_files_are_swept_on_the_next_write(tmp_path):
+    "What no live process holds is swept, whatever process id its name holds (ours, PID 1's, one of another PID namespace); what a live writer holds is kept"
+    import fcntl
     data = tmp_path/'data'
     p = tmp_path/'posts.txt'
     p.write_text('one post here\n')
     folder = cache_of(data, f'file:{p}').parent
     folder.mkdir(parents=True)
-    child = live_child()
+    dead, me = dead_pid(), os.getpid()
+    names = {'dead': f'.posts.jsonl.tmp-{dead}-abc123', 'held': f'.posts.jsonl.tmp-{dead}-def456', 'me': f'.posts.jsonl.tmp-{me}-ghi789',
+             'pid 1': f'.posts.jsonl.tmp-1-mno345', 'held by me': f'.posts.jsonl.tmp-{me}-pqr678',
+             'other file': f'.stats.json.tmp-{dead}-jkl012'} # another file's: swept when that file is written
+    for n in names.values(): (folder/n).write_text('{"half": ')
+    (folder/f'.avatar.tmp-{dead}-dir').mkdir()
+    child = holder(folder/names['held']) # a live writer, its process id unknown here (another PID namespace)
+    mine = os.open(folder/names['held by me'], os.O_RDONLY); fcntl.flock(mine, fcntl.LOCK_EX)
     try:
-        dead, alive, me = dead_pid(), child.pid, os.getpid()
-        names = {'dead': f'.posts.jsonl.tmp-{dead}-abc123', 'alive': f'.posts.jsonl.tmp-{alive}-def456', 'me': f'.posts.jsonl.tmp-{me}-ghi789',
-                 'other file': f'.stats.json.tmp-{dead}-jkl012'} # another file's: swept when that file is written
-        for n in names.values(): (folder/n).write_text('{"half": ')
-        (folder/f'.avatar.tmp-{dead}-dir').mkdir()
         fetch(f'file:{p}', data)
         fct.test_eq(sorted(q.name for q in folder.iterdir() if q.name.startswith('.')),
-                    sorted([names['alive'], names['me'], names['other file'], f'.avatar.tmp-{dead}-dir']))
+                    sorted([names['held'], names['held by me'], names['other file'], f'.avatar.tmp-{dead}-dir']))
         fct.test_eq(sorted(q.name for q in sweep_stale(folder)), sorted([names['other file'], f'.avatar.tmp-{dead}-dir']))
         fct.test_eq(load_cache(folder/CACHE_NAME)[0].posts, [Post('one post here')])
-    finally: child.kill(); child.wait()
+    finally: child.kill(); child.wait(); os.close(mine)
+    fct.test_eq(sorted(q.name for q in sweep_stale(folder)), sorted([names['held'], names['held by me']])) # their writers gone: swept
 
 HOLD_DIR = textwrap.dedent('''
     import sys, time
@@ -420,3 +428,113 @@ def test_two_files_of_one_name_are_two_accounts_to_rename(tmp_path):
         (tmp_path/d/'tw.txt').write_text(''.join(t + '\n' for t in sample_tweets(20, d)))
     with pytest.raises(UserError, match=re.escape('Two accounts are named @tw, from file:') + '.*rename one of the files'):
         prepare_all([f'file:{tmp_path}/a/tw.txt', f'file:{tmp_path}/b/tw.txt'], tmp_path/'data')
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hostile inputs, second round (issue 20)
+
+def test_a_hard_link_is_one_account(tmp_path):
+    from huggingtweets.clean import prepare_all
+    (tmp_path/'x.csv').write_text('text\n' + ''.join(f'"{t}"\n' for t in sample_tweets(40)))
+    os.link(tmp_path/'x.csv', tmp_path/'y.csv')
+    with pytest.warns(UserWarning, match='name the same account: it is used once'):
+        out = prepare_all([f'file:{tmp_path}/x.csv', f'file:{tmp_path}/y.csv'], tmp_path/'data')
+    fct.test_eq(len(out), 1)
+
+def test_non_ascii_names_never_share_a_model_name(tmp_path):
+    "Files named in Cyrillic, Japanese or with accents: each its own model name and cache, safe for the Hub"
+    from huggingtweets.dataset import model_name
+    from huggingface_hub.utils import validate_repo_id
+    names = ['дмитрий', 'анна', '日本語', 'José', 'jose', 'jöse'] # (José and josé: one handle, as handles are case-blind)
+    slugs = [slugify(n) for n in names]
+    fct.test_eq(len(set(slugs)), len(names))
+    for n, s in zip(names, slugs):
+        validate_repo_id(f'me/{model_name([n])}')
+        if not n.isascii(): assert re.fullmatch(r'[a-z0-9._-]+-[0-9a-f]{6}', s), s
+    fct.test_eq(slugify('José')[:5], 'jose-')
+    accs = []
+    for n in names[:2]:
+        (tmp_path/f'{n}.txt').write_text(''.join(f'{n} wrote post number {i} today\n' for i in range(5)), encoding='utf-8')
+        accs.append(fetch(f'file:{tmp_path}/{n}.txt', tmp_path/'data'))
+    fct.test_ne(accs[0].slug, accs[1].slug)
+
+def test_names_from_outside_reach_no_terminal_raw(tmp_path, capsys):
+    "An archive's display name with terminal escapes and newlines: plain text in the account, the stats table and the dataset"
+    from huggingtweets.cli import main
+    evil = 'Jack\x1b]0;pwned\x07\x1b[2J\x1b[31m Red\nSecond line\u202e'
+    z = make_archive(tmp_path/'a.zip', sample_tweets(300), handle='jack\x1b[2J', name=evil)
+    acc = fetch(f'archive:{z}', tmp_path/'data')
+    fct.test_eq((acc.handle, acc.user_name), ('jack', 'Jack Red Second line'))
+    assert main(['dataset', f'archive:{z}', '--data-dir', str(tmp_path/'data'), '--out', str(tmp_path/'ds')]) == 0
+    out, err = capsys.readouterr()
+    assert '\x1b' not in out + err and '\x07' not in out + err
+    assert '\x1b' not in (tmp_path/'ds'/'dataset.json').read_text()
+
+def test_lone_surrogates_are_repaired_with_a_count(tmp_path):
+    "A JSON post holding half a UTF-16 pair (valid JSON, but no text): the character becomes U+FFFD, the count is noted, the cache writes"
+    p = tmp_path/'posts.jsonl'
+    p.write_text('{"text": "fine post number one"}\n{"text": "broken \\ud83d here"}\n{"text": "and \\udc00 two"}\n')
+    with pytest.warns(UserWarning, match=r'2 posts of @posts held broken characters'):
+        acc = fetch(f'file:{p}', tmp_path/'data')
+    fct.test_eq([q.text for q in acc.posts], ['fine post number one', 'broken \ufffd here', 'and \ufffd two'])
+    fct.test_eq(load_cache(cache_of(tmp_path/'data', f'file:{p}'))[0].posts, acc.posts)
+
+def test_a_live_writer_in_another_pid_namespace_keeps_its_folder(tmp_path):
+    "A writer whose process id means nothing here (a container, a shared folder): its folder is named after a dead id, but its lock keeps it"
+    dest = tmp_path/'model'
+    script = textwrap.dedent(f'''
+        import os, sys, time
+        from huggingtweets import core
+        core.os.getpid = lambda: {dead_pid()} # as seen from another PID namespace
+        with core.AtomicDir(sys.argv[1]) as tmp:
+            (tmp/'weights.bin').write_text('trained for hours')
+            print(tmp, flush=True)
+            time.sleep(120)
+    ''')
+    p = subprocess.Popen([sys.executable, '-c', script, str(dest)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        tmp = Path(p.stdout.readline().strip())
+        with AtomicDir(dest) as t: (t/'x.txt').write_text('another run')
+        fct.test_eq(sweep_stale(tmp_path), [])
+        fct.test_eq((tmp/'weights.bin').read_text(), 'trained for hours')
+    finally: p.kill(); p.wait()
+    fct.test_eq([q.name for q in sweep_stale(tmp_path)], [tmp.name]) # its writer gone: swept, under any process id
+
+COMMITS = textwrap.dedent('''
+    import sys
+    from huggingtweets.core import AtomicDir
+    for i in range(150):
+        with AtomicDir(sys.argv[1]) as t:
+            for k in range(5): (t/f'part{k}.txt').write_text(sys.argv[2])
+''')
+
+def test_concurrent_commits_to_one_folder(tmp_path):
+    "Three writers swapping folders into one place at once: each swap waits its turn (no 'Directory not empty'), and the folder is always one writer's whole"
+    dest = tmp_path/'model'
+    ps = [subprocess.Popen([sys.executable, '-c', COMMITS, str(dest), who], stderr=subprocess.PIPE, text=True, cwd=ROOT) for who in ('a', 'b', 'c')]
+    errs = [p.communicate(timeout=120)[1] for p in ps]
+    fct.test_eq([p.returncode for p in ps], [0, 0, 0])
+    assert not any(errs), errs
+    fct.test_eq(len({q.read_text() for q in dest.iterdir()}), 1)
+    fct.test_eq(sorted(q.name for q in dest.iterdir()), [f'part{k}.txt' for k in range(5)])
+    fct.test_eq(leftovers(tmp_path), [])
+
+def test_a_second_run_on_one_model_is_refused(tmp_path):
+    "While a run writes models/jack (in any process), a second one is refused with one sentence; after it, the next one may run"
+    script = textwrap.dedent('''
+        import sys, time
+        from huggingtweets.core import one_run
+        with one_run(sys.argv[1]):
+            print('running', flush=True)
+            time.sleep(120)
+    ''')
+    dest = tmp_path/'models'/'jack'
+    p = subprocess.Popen([sys.executable, '-c', script, str(dest)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        fct.test_eq(p.stdout.readline().strip(), 'running')
+        with pytest.raises(UserError, match=f'Another huggingtweets run is writing {re.escape(str(dest))} now: wait for it to finish'):
+            with core.one_run(dest): pass
+        with core.one_run(tmp_path/'models'/'other'): pass # another model: no wait
+    finally: p.kill(); p.wait()
+    with core.one_run(dest): pass
+    fct.test_eq(list((tmp_path/'models').iterdir()), []) # no lock file left
