@@ -25,7 +25,8 @@ from .demo import example_spec
 __all__ = ['APP_NO_TOKEN', 'PLAIN', 'CSS', 'BASES', 'UPLOAD_JS', 'AppConfig', 'esc', 'message_html', 'plain_words', 'error_html',
            'accounts_html', 'loss_svg', 'progress_callback', 'worse_than_base', 'run_html', 'shorten', 'share_text',
            'share_links', 'share_html', 'gpu_message', 'check_gpu', 'quiet_transformers', 'step', 'AppState',
-           'ArchiveUpload', 'Receiver', 'mb', 'too_large', 'App', 'check_specs', 'fitting_plan', 'hub_token']
+           'ArchiveUpload', 'ScrollMark', 'Receiver', 'mb', 'too_large', 'App', 'check_specs', 'fitting_plan',
+           'hub_token']
 
 # %% ../nbs/20_app.ipynb #dab23e99
 @dataclass
@@ -119,7 +120,7 @@ CSS = '''<style>
 html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-app .widget-html-content, .ht-app .widget-label {color: var(--ht-fg); line-height: 1.4}
 .ht-app h3 {margin: 4px 0; font-size: 1.1em}
-.ht-msg {margin: 6px 0; padding: 6px 10px; border-left: 4px solid var(--ht-accent); background: rgba(127,127,127,.08); border-radius: 4px; white-space: normal}
+.ht-msg {margin: 6px 0; padding: 6px 10px; border-left: 4px solid var(--ht-accent); background: rgba(127,127,127,.08); border-radius: 4px; white-space: normal; overflow-wrap: anywhere}
 .ht-info {--ht-accent: var(--jp-brand-color1, #3b82f6)}
 .ht-ok {--ht-accent: var(--jp-success-color1, #22a06b)}
 .ht-warn {--ht-accent: var(--jp-warn-color1, #e8a400)}
@@ -404,6 +405,15 @@ class ArchiveUpload(anywidget.AnyWidget):
     disabled = T.Bool(False).tag(sync=True)
     status = T.Unicode('').tag(sync=True)
 
+class ScrollMark(anywidget.AnyWidget):
+    "An invisible mark: `scroll()` brings the element of class `target` that holds it into view (the card just drawn, on a phone)"
+    _esm = """export default { render({ model, el }) {
+      el.style.height = '0px';
+      model.on('msg:custom', msg => { const t = el.closest('.' + model.get('target')) || el; t.scrollIntoView({ block: 'nearest' }); });
+    } };"""
+    target = T.Unicode('ht-card').tag(sync=True)
+    def scroll(self): self.send({'scroll': True})
+
 class Receiver:
     "The kernel's side of `ArchiveUpload`: writes the pieces to a part file, and reports each stage to `report(kind, name, size, done, path)`"
     def __init__(self, widget, folder:Path, # Where the part file is written
@@ -512,7 +522,8 @@ class App:
         self.card_image = W.Image(format='png', layout=W.Layout(width='100%', max_width='600px'))
         self.thumb_button = W.Button(description='Use as model card thumbnail', icon='image', layout=W.Layout(width='auto', align_self='flex-start'))
         self.card_msg = W.HTML()
-        self.card_box = W.VBox([self.card_image, self.thumb_button, self.card_msg])
+        self.card_mark = ScrollMark()
+        self.card_box = W.VBox([self.card_image, self.thumb_button, self.card_msg, self.card_mark])
         self.card_box.add_class('ht-card')
         # Wiring
         self.example_button.on_click(self.use_example)
@@ -803,7 +814,7 @@ def _show_predictions(self:App):
     url = self.state.run.url if http_url(self.state.run.url) else None
     rows = []
     for i, (p, c) in enumerate(zip(self.state.predictions, self.state.copies or [None] * len(self.state.predictions))):
-        b = W.Button(description=f'Card for post {i + 1}', icon='image', tooltip='Draw this prediction as a PNG card', layout=W.Layout(width='auto', flex='0 0 auto'))
+        b = W.Button(description=f'Card for post {i + 1}', tooltip='Draw this prediction as a PNG card', layout=W.Layout(width='auto', flex='0 0 auto'))
         b.on_click(lambda _, i=i: self.card(i))
         mark = f'<div class="ht-dim">Copies a training post: {esc(c)}</div>' if c else ''
         text = W.HTML(f'<div class="ht-pred"><span class="ht-num">{i + 1}.</span> {esc(p)}</div>{mark}', layout=W.Layout(flex='1 1 320px', min_width='min(200px, 100%)'))
@@ -850,6 +861,7 @@ def card(self:App, i:int # The prediction's row, from 0
     rows = [r for r in self.table.children if r is not self.card_box]
     self.table.children = rows[:i + 1] + [self.card_box] + rows[i + 1:]
     self.card_msg.value = message_html(f'Card {i + 1} saved to {path}.', 'ok')
+    self.card_mark.scroll()
 
 @patch
 @step('thumbnail', 'card_msg')

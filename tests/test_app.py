@@ -463,6 +463,35 @@ def test_cyborg_pushed_with_thumbnail(tmp_path, tiny, archive, monkeypatch):
     app.thumb_button.click()
     assert app.card_msg.value.startswith('<div class="ht-msg ht-error">Something went wrong: TypeError: a bug<details>'), app.card_msg.value
 
+def test_push_button(tmp_path, tiny, archive, monkeypatch):
+    "Step 3's button publishes the model trained without a push, with the token of Colab's Secrets; with none, it says where to put one"
+    import sys, types
+    for k in ('HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN'): monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv('HF_HOME', str(tmp_path/'hf')); monkeypatch.setenv('HF_TOKEN_PATH', str(tmp_path/'hf'/'token'))
+    app = make_app(tmp_path, tiny, max_steps=2, n=2, spec=f'archive:{archive}')
+    app.download_button.click()
+    app.train_button.click()
+    app.predict_button.click()
+    app.card_buttons[1].click()
+    app.thumb_button.click()
+    assert 'click &quot;Push to the Hub&quot;' in app.card_msg.value, app.card_msg.value
+    app.hub_button.click()
+    assert 'No Hugging Face token' in app.hub_msg.value and 'Secrets' in app.hub_msg.value, app.hub_msg.value
+    hub = FakeHub(token=None) # the token must come from Colab's Secrets
+    app.hub_api = hub
+    colab = types.ModuleType('google.colab')
+    colab.userdata = types.SimpleNamespace(get=lambda k: 'hf_fromsecrets' if k == 'HF_TOKEN' else None)
+    monkeypatch.setitem(sys.modules, 'google', types.ModuleType('google'))
+    monkeypatch.setitem(sys.modules, 'google.colab', colab)
+    app.hub_button.click()
+    fct.test_eq(hub.calls, [('create_repo', 'me/jack'), ('upload_folder', 'me/jack', LOCAL_ONLY, 'Upload huggingtweets model')])
+    fct.test_eq(app.state.push.token, 'hf_fromsecrets')
+    assert 'The model is on the Hub with its thumbnail: <a href="https://huggingface.co/me/jack"' in app.hub_msg.value, app.hub_msg.value
+    assert 'thumbnail: https://huggingface.co/me/jack/resolve/main/thumbnail.png' in hub.readme
+    assert '&amp;url=https%3A%2F%2Fhuggingface.co%2Fme%2Fjack"' in shares(app)[0] # the share links point to it
+    assert app.card_box in app.table.children and app.table.children.index(app.card_box) == 2 # the card still below its row
+    assert 'on the Hub' in app.out2.value
+
 SECRET = 'hf_SECRETtoken1234567890'
 
 def test_token_never_shown(tmp_path, tiny, archive, monkeypatch):
