@@ -23,10 +23,10 @@ from .demo import example_spec
 
 # %% auto #0
 __all__ = ['APP_NO_TOKEN', 'PLAIN', 'CSS', 'BASES', 'UPLOAD_JS', 'AppConfig', 'esc', 'message_html', 'plain_words', 'error_html',
-           'accounts_html', 'loss_svg', 'progress_callback', 'worse_than_base', 'run_html', 'shorten', 'share_text',
-           'share_links', 'share_html', 'gpu_message', 'check_gpu', 'quiet_transformers', 'step', 'AppState',
-           'ArchiveUpload', 'ScrollMark', 'Receiver', 'mb', 'too_large', 'App', 'check_specs', 'fitting_plan',
-           'hub_token']
+           'accounts_html', 'loss_svg', 'progress_callback', 'worse_than_base', 'PhaseWords', 'words', 'run_html',
+           'shorten', 'share_text', 'share_links', 'share_html', 'gpu_message', 'check_gpu', 'quiet_transformers',
+           'step', 'AppState', 'ArchiveUpload', 'ScrollMark', 'Receiver', 'mb', 'too_large', 'App', 'check_specs',
+           'fitting_plan', 'hub_token']
 
 # %% ../nbs/20_app.ipynb #dab23e99
 @dataclass
@@ -230,6 +230,21 @@ def worse_than_base(t)->str:
     lr = t.config.get('learning_rate')
     return (f'The training made the model worse than its base: validation loss {t.valid_loss:.2f}, against {t.base_valid_loss:.2f} before training. '
             f'Lower the learning rate in Advanced settings{f" (it was {lr:g}; the default is 0.0001372)" if lr else ""}, or train for fewer epochs, then train again.')
+
+class PhaseWords(dict):
+    "Seconds by phase (`pipeline.phase` adds to it as each ends) that also tell `label` what comes next, so the wait after the bar has its words"
+    NEXT = {'train': 'Writing {n} posts that start with the prompt...', 'predictions': 'Measuring how often the model copies a training post...',
+            'memorization': 'Saving the model and writing its card...', 'save': 'Recording the model...'}
+    label, n = None, 10 # set on the instance: a plain copy (as `dataclasses.asdict` makes) says nothing
+    def __setitem__(self, k, v):
+        super().__setitem__(k, v)
+        if self.label is not None and k in self.NEXT: self.label.value = self.NEXT[k].format(n=self.n)
+
+def words(label, n:int)->PhaseWords:
+    "A `PhaseWords` that tells `label`"
+    w = PhaseWords()
+    w.label, w.n = label, n
+    return w
 
 def run_html(r:RunResult, # What `train_and_publish` returned
             )->str:
@@ -498,7 +513,7 @@ class App:
         self.repo_id = setting(W.Text, 'Hub repo', value=c.repo_id, placeholder='user/name (default: your namespace/model name)')
         self.settings = W.VBox([self.base_model, self.epochs, self.learning_rate, self.block_size, self.max_steps, self.wandb, self.push, self.repo_id],
                                layout=W.Layout(display='none'))
-        self.advanced = W.ToggleButton(value=False, description='Advanced settings', icon='sliders', layout=W.Layout(width='auto'),
+        self.advanced = W.ToggleButton(value=False, description='Advanced settings', icon='sliders', layout=W.Layout(width='auto', align_self='flex-start'),
                                        tooltip='Base model, epochs, learning rate, W&B and the Hub')
         self.train_button = W.Button(description='Train Neural Network', button_style='primary', icon='cogs', layout=W.Layout(width='auto'))
         self.progress = W.IntProgress(value=0, min=0, max=1, description='Progress', style={'description_width': 'initial'},
@@ -757,7 +772,7 @@ def _train(self:App):
         run = train_and_publish(ds, Path(self.cfg.models_dir)/ds.name, cfg, wandb=None if self.wandb.value == 'auto' else self.wandb.value, push=push,
                                 data_dir=self.cfg.data_dir, prompt=self.prompt.value.strip(), n=self.cfg.n, no_copies=self.no_copies.value,
                                 callbacks=[progress_callback(self.progress, self.progress_label, self.curve, cfg.block_size, self.cfg.n)], progress=False,
-                                wandb_dir=self.cfg.wandb_dir or None)
+                                wandb_dir=self.cfg.wandb_dir or None, timings=words(self.progress_label, self.cfg.n))
     except Exception:
         if self.state.run is not None: self.out2.value, self.curve.value, self.msg3.value = old # the model kept, with its results
         raise

@@ -94,6 +94,9 @@ def test_three_steps(tmp_path, tiny, archive, monkeypatch, no_reload):
     app.train_button.click()
     fct.test_eq((app.progress.value, app.progress.max, app.progress.bar_style), (10, 10, 'success'))
     assert any('tokens/s' in l and 'left' in l and 'step 10 of 10' in l for l in labels), labels
+    for words in ('Measuring the validation loss', 'Writing 10 posts', 'Saving the model'): # the wait after the bar has its words
+        assert any(words in l for l in labels), labels
+    assert re.fullmatch(r'Done in \d+ s: 10 training steps, then the evaluation and the first posts\.', labels[-1]), labels[-1]
     assert app.curve.value.startswith('<svg class="ht-curve"') and '<polyline points=' in app.curve.value, app.curve.value
     vl = float(re.search(r'Validation loss: ([\d.]+)', app.out2.value).group(1))
     fct.test_close(vl, app.state.run.train.valid_loss, eps=1e-3)
