@@ -26,7 +26,7 @@ __all__ = ['APP_NO_TOKEN', 'PLAIN', 'CSS', 'BASES', 'UPLOAD_JS', 'AppConfig', 'e
            'accounts_html', 'loss_svg', 'progress_callback', 'worse_than_base', 'PhaseWords', 'words', 'run_html',
            'shorten', 'share_text', 'share_links', 'share_html', 'gpu_message', 'check_gpu', 'quiet_transformers',
            'step', 'AppState', 'ArchiveUpload', 'ScrollMark', 'Receiver', 'mb', 'too_large', 'App', 'check_specs',
-           'fitting_plan', 'hub_token']
+           'fitting_plan', 'check_base', 'hub_token']
 
 # %% ../nbs/20_app.ipynb #dab23e99
 @dataclass
@@ -730,6 +730,20 @@ def train_config(self:App)->TrainConfig:
     return TrainConfig(base_model=self.base_model.value.strip(), epochs=float(self.epochs.value), learning_rate=float(self.learning_rate.value),
                        block_size=int(self.block_size.value), max_steps=int(self.max_steps.value))
 
+def check_base(name:str, # The base model: a Hub id or a folder
+               api=None, # An `HfApi` (or a stand-in); made here when needed
+              ):
+    "Say at once when the base model can't be had (a missing folder, the Hub offline or unreachable, an unknown id), not after a long wait"
+    from huggingface_hub import HfApi, try_to_load_from_cache
+    from huggingface_hub.errors import RepositoryNotFoundError, HfHubHTTPError
+    where = model_location(name)
+    if Path(where).is_dir() or isinstance(try_to_load_from_cache(where, 'config.json'), str): return # a folder, or downloaded before
+    try: (api or HfApi()).model_info(where, timeout=10)
+    except RepositoryNotFoundError: raise UserError(f"{name!r} is not a model on the Hugging Face Hub: check its name, or pick one in the Base model list.") from None
+    except HfHubHTTPError: return # the Hub answered: loading will say what it has to
+    except Exception as e:
+        raise UserError(f"Could not reach the Hugging Face Hub to download {name} ({type(e).__name__}): check the connection, or give the folder of a saved model.") from None
+
 def hub_token()->str|None:
     "The Hugging Face token: `HF_TOKEN`, else Colab's Secrets (where they can be read), else the saved login"
     from huggingtweets.hub import resolve_token
@@ -757,7 +771,7 @@ def _train(self:App):
     if ds is None: raise UserError('Download the tweets in Step 1 first.')
     t0 = time.monotonic()
     cfg = self.train_config()
-    model_location(cfg.base_model) # checked before anything changes: a missing folder, or a Hub id while offline
+    check_base(cfg.base_model, self.hub_api) # before anything changes: a missing folder, a Hub id offline or out of reach
     push = None
     if self.push.value:
         push = PushTo(self.repo_id.value.strip() or None, token=hub_token(), api=self.hub_api)

@@ -532,3 +532,23 @@ def test_offline_runs_where_wandb_put_them(tmp_path, tiny, archive, monkeypatch)
     m = re.search(r'<div>W&amp;B ran offline; to upload the runs, copy: <input class="ht-copy" readonly [^>]*value="wandb sync ([^"]+)"></div>', app.out2.value)
     assert m, app.out2.value # one short line, the command in a box to copy
     fct.test_eq(set(m.group(1).split()), {str(r) for r in runs})
+
+def test_base_checked_at_once(tmp_path, tiny, monkeypatch):
+    "A Hub id the Hub can't be reached for, or does not know, is said before anything loads; a folder or a cached id asks nothing"
+    import huggingface_hub.constants as hc
+    from huggingface_hub.errors import RepositoryNotFoundError
+    from huggingtweets.core import UserError
+    monkeypatch.setattr(hc, 'HF_HUB_OFFLINE', False)
+    monkeypatch.setenv('HF_HUB_CACHE', str(tmp_path/'cache'))
+    class Api:
+        def __init__(self, fail): self.fail, self.asked = fail, []
+        def model_info(self, name, timeout=None): self.asked.append((name, timeout)); raise self.fail
+    down = Api(ConnectionError('no route'))
+    with pytest.raises(UserError, match=r'Could not reach the Hugging Face Hub to download distilgpt2 \(ConnectionError\)'): app_mod.check_base('distilgpt2', down)
+    assert down.asked[0][1] <= 10 # seconds, not minutes
+    import httpx2
+    gone = Api(RepositoryNotFoundError('404', response=httpx2.Response(404, request=httpx2.Request('GET', 'https://huggingface.co/api/models/x'))))
+    with pytest.raises(UserError, match='is not a model on the Hugging Face Hub'): app_mod.check_base('me/nosuch', gone)
+    untouched = Api(AssertionError('asked'))
+    app_mod.check_base(str(tiny), untouched)
+    fct.test_eq(untouched.asked, [])
