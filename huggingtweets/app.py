@@ -4,27 +4,29 @@
 
 # %% ../nbs/20_app.ipynb #7242d0b9
 from __future__ import annotations
-import contextlib, functools, html, io, os, re, shlex, shutil, time, traceback, warnings
+import contextlib, functools, html, io, math, os, re, shlex, shutil, time, traceback, warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlencode, quote
-import ipywidgets as W
+import ipywidgets as W, anywidget, traitlets as T
 from fastcore.basics import patch
-from .core import UserError, env_secrets, mask_secrets
+from .core import UserError, env_secrets, mask_secrets, model_location
 from .clean import Curated, STAT_ROWS, prepare_all, languages_text
 from .dataset import PostsDataset, make_dataset
 from .train import TrainConfig
 from .card import join_names, http_url
 from .lang import language_warning
-from .hub import PushTo
+from .hub import PushTo, NO_TOKEN
 from .pipeline import RunResult, train_and_publish, publish
 from .tweetcard import render_tweet_card
 from .demo import example_spec
 
 # %% auto #0
-__all__ = ['CSS', 'BASES', 'AppConfig', 'esc', 'message_html', 'error_html', 'accounts_html', 'loss_svg', 'progress_callback',
-           'run_html', 'shorten', 'share_text', 'share_links', 'share_html', 'gpu_message', 'check_gpu',
-           'quiet_transformers', 'step', 'AppState', 'App', 'fitting_plan']
+__all__ = ['APP_NO_TOKEN', 'PLAIN', 'CSS', 'BASES', 'UPLOAD_JS', 'AppConfig', 'esc', 'message_html', 'plain_words', 'error_html',
+           'accounts_html', 'loss_svg', 'progress_callback', 'worse_than_base', 'PhaseWords', 'words', 'run_html',
+           'shorten', 'share_text', 'share_links', 'share_html', 'gpu_message', 'check_gpu', 'quiet_transformers',
+           'step', 'AppState', 'ArchiveUpload', 'ScrollMark', 'Receiver', 'mb', 'too_large', 'App', 'check_specs',
+           'fitting_plan', 'check_base', 'hub_token']
 
 # %% ../nbs/20_app.ipynb #dab23e99
 @dataclass
@@ -50,6 +52,7 @@ class AppConfig:
     no_copies:bool=True # Resample predictions that copy a training post
     data_seed:int=-1 # Seed of the dataset's shuffles (-1: drawn and recorded)
     avatars:bool=True # Download the accounts' avatars for the PNG cards
+    max_upload_mb:float=300 # The largest file the upload button takes, in MiB (checked in the browser, before sending)
     autorun:bool=False # `App.show` also clicks the step's button: for tests and unattended runs
 
     @classmethod
@@ -84,12 +87,27 @@ def message_html(text:str, # Plain text, escaped here
     "One message of a step's panel"
     return f'<div class="ht-msg ht-{kind}">{esc(text)}</div>'
 
+APP_NO_TOKEN = ('No Hugging Face token: in Colab, save a write token (from https://huggingface.co/settings/tokens) as HF_TOKEN in Secrets, '
+                'the key icon on the left, and run the set-up cell again; elsewhere set HF_TOKEN or run `hf auth login`.')
+
+PLAIN = ((re.escape(NO_TOKEN), APP_NO_TOKEN),
+         (r'lower --learning-rate than', 'lower learning rate (in Advanced) than'),
+         (r'change it, or leave it out for the default', 'change it in Advanced, or put back its default'),
+         (r': push it later with `huggingtweets push [^`]*`', ': push it later with "Push to the Hub" in step 3'),
+         (r' \(`huggingtweets train` writes models/NAME\)', ''), (r'the folder `huggingtweets train` wrote', 'a model folder'),
+         (r'name its layers with --lora-targets', 'choose another base model'))
+
+def plain_words(text:str)->str:
+    "A library message in the app's words: the app's buttons and panels where the library names command-line options"
+    for pat, new in PLAIN: text = re.sub(pat, new, text)
+    return text
+
 def error_html(e:BaseException,
                secrets:list[str]=(), # Strings to mask wherever they show, such as tokens
               )->str:
     "A `UserError`'s sentence, or a short line with the traceback folded in `<details>`; `secrets` masked"
     secrets = list(secrets) + env_secrets()
-    if isinstance(e, UserError): return message_html(mask_secrets(str(e), secrets), 'error')
+    if isinstance(e, UserError): return message_html(mask_secrets(plain_words(str(e)), secrets), 'error')
     first = mask_secrets((str(e).strip().splitlines() or [''])[0][:300], secrets)
     tb = mask_secrets(''.join(traceback.format_exception(type(e), e, e.__traceback__)), secrets)
     return (f'<div class="ht-msg ht-error">Something went wrong: {esc(type(e).__name__)}: {esc(first)}'
@@ -103,7 +121,7 @@ CSS = '''<style>
 html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-app .widget-html-content, .ht-app .widget-label {color: var(--ht-fg); line-height: 1.4}
 .ht-app h3 {margin: 4px 0; font-size: 1.1em}
-.ht-msg {margin: 6px 0; padding: 6px 10px; border-left: 4px solid var(--ht-accent); background: rgba(127,127,127,.08); border-radius: 4px; white-space: normal}
+.ht-msg {margin: 6px 0; padding: 6px 10px; border-left: 4px solid var(--ht-accent); background: rgba(127,127,127,.08); border-radius: 4px; white-space: normal; overflow-wrap: anywhere}
 .ht-info {--ht-accent: var(--jp-brand-color1, #3b82f6)}
 .ht-ok {--ht-accent: var(--jp-success-color1, #22a06b)}
 .ht-warn {--ht-accent: var(--jp-warn-color1, #e8a400)}
@@ -116,12 +134,22 @@ html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-samples {margin: 4px 0 10px 0; padding-left: 18px}
 .ht-samples li {margin: 2px 0}
 .ht-app a {color: var(--ht-link)}
+.ht-app, .ht-app * {box-sizing: border-box}
+.ht-app {max-width: 100%}
+.ht-app .widget-hbox {flex-wrap: wrap; gap: 4px 8px; max-width: 100%}
+.ht-app .widget-button, .ht-app .widget-toggle-button, .ht-upload {flex: 0 0 auto; max-width: 100%; overflow: visible}
+.ht-app .widget-text, .ht-app .widget-combobox, .ht-app .widget-inline-hbox {max-width: 100%}
+.ht-app .widget-html, .ht-app .widget-html-content {max-width: 100%; overflow-x: auto}
+.ht-uploader {display: inline-flex; align-items: center; gap: 8px; max-width: 100%}
+.ht-upload-status {opacity: .8}
+.ht-copy {width: 100%; max-width: 640px; font-family: monospace; font-size: 12px; padding: 2px 4px}
 .ht-predictions {border-top: 1px solid var(--ht-line)}
-.ht-predictions > .ht-cell {padding: 6px 8px; border-bottom: 1px solid var(--ht-line); align-items: center}
+.ht-predictions > .ht-row {padding: 6px 8px; border-bottom: 1px solid var(--ht-line); gap: 4px 12px}
 .ht-predictions > .ht-stripe {background: rgba(127,127,127,.08)}
-.ht-predictions > .ht-head {font-weight: bold}
 .ht-pred {white-space: normal; word-break: break-word}
+.ht-num {opacity: .7}
 .ht-share a {margin-right: 10px; white-space: nowrap}
+.ht-card {padding: 6px 0; border-bottom: 1px solid var(--ht-line)}
 .ht-curve {margin: 4px 0}
 .ht-curve polyline {fill: none; stroke: var(--ht-link); stroke-width: 2}
 .ht-curve text {fill: var(--ht-fg); font-size: 11px}
@@ -167,8 +195,9 @@ def progress_callback(bar:W.IntProgress, # Moves with the steps
                       label:W.Label, # Says which step, the loss, the speed and the time left
                       curve:W.HTML|None=None, # Shows the loss curve
                       block:int=0, # Tokens a block, for the speed
+                      n:int=10, # Posts written after training, for the words of that phase
                      ):
-    "A `TrainerCallback` that moves `bar`, `label` and `curve` with the training steps"
+    "A `TrainerCallback` that moves `bar`, `label` and `curve` with the training steps, and says what follows them"
     from transformers import TrainerCallback
     class ProgressCallback(TrainerCallback):
         loss, points = None, []
@@ -190,24 +219,53 @@ def progress_callback(bar:W.IntProgress, # Moves with the steps
             label.value = ' · '.join(bits + [f'{int(left // 60)}:{int(left % 60):02d} left'])
         def on_train_end(self, args, state, control, **kwargs):
             bar.value = bar.max
-            label.value = 'Measuring the validation loss, writing posts, the model and its card...'
+            label.value = f'Training done in {time.monotonic() - self.t0:.0f} s. Measuring the validation loss on the held-out posts...'
+        def on_evaluate(self, args, state, control, **kwargs):
+            if state.global_step >= bar.max: label.value = f'Writing {n} posts, saving the model and its card...' if n else 'Saving the model and its card...'
     return ProgressCallback()
 
 # %% ../nbs/20_app.ipynb #fd2da8aa
+def worse_than_base(t)->str:
+    "What to tell when a training made the model worse than its base ('' when it did not)"
+    if t.valid_loss is None or t.base_valid_loss is None or t.valid_loss <= t.base_valid_loss: return ''
+    lr = t.config.get('learning_rate')
+    return (f'The training made the model worse than its base: validation loss {t.valid_loss:.2f}, against {t.base_valid_loss:.2f} before training. '
+            f'Lower the learning rate in Advanced settings{f" (it was {lr:g}; the default is 0.0001372)" if lr else ""}, or train for fewer epochs, then train again.')
+
+class PhaseWords(dict):
+    "Seconds by phase (`pipeline.phase` adds to it as each ends) that also tell `label` what comes next, so the wait after the bar has its words"
+    NEXT = {'train': 'Writing {n} posts that start with the prompt...', 'predictions': 'Measuring how often the model copies a training post...',
+            'memorization': 'Saving the model and writing its card...', 'save': 'Recording the model...'}
+    label, n = None, 10 # set on the instance: a plain copy (as `dataclasses.asdict` makes) says nothing
+    def __setitem__(self, k, v):
+        super().__setitem__(k, v)
+        if self.label is not None and k in self.NEXT: self.label.value = self.NEXT[k].format(n=self.n)
+
+def words(label, n:int)->PhaseWords:
+    "A `PhaseWords` that tells `label`"
+    w = PhaseWords()
+    w.label, w.n = label, n
+    return w
+
 def run_html(r:RunResult, # What `train_and_publish` returned
             )->str:
     "The validation loss, the copies, the W&B links and where the model is, as HTML"
     t, links = r.train, r.record.wandb
-    loss = (f'<b>Validation loss: {t.valid_loss:.3f}</b>' + (f' (perplexity {t.perplexity:.1f})' if t.perplexity else '')
+    ppl = t.perplexity if t.perplexity and t.perplexity < 1000 and not worse_than_base(t) else None # meaningful for a model that learned
+    loss = (f'<b>Validation loss: {t.valid_loss:.3f}</b>' + (f' (perplexity {ppl:.1f})' if ppl else '')
             + (f'; the base model scored {t.base_valid_loss:.3f} on the same posts' if t.base_valid_loss is not None else '')
             if t.valid_loss is not None else '<b>No validation loss</b> (no posts were held out)')
     out = [f'<div>{loss}. {t.steps:,} steps on {esc(t.device)} in {t.seconds:.{0 if t.seconds >= 10 else 1}f} s.</div>']
     if (m := r.record.memorization): out.append(f"<div>Of {m['n']} posts it wrote from scratch, {m['share']:.0%} copy a training post verbatim or nearly.</div>")
+    train_url = links.get('train') if isinstance(links.get('train'), str) and http_url(links.get('train')) else None
     urls = [f'<a href="{esc(u)}" target="_blank" rel="noopener">W&amp;B {k} run</a>' for k in ('train', 'preprocess') if isinstance(u := links.get(k), str) and http_url(u)]
-    if urls: out.append('<div>' + ' · '.join(urls) + '</div>')
+    if train_url: out.append(f'<div>The run on W&amp;B: <a href="{esc(train_url)}" target="_blank" rel="noopener">{esc(train_url)}</a>'
+                             + ''.join(f' · {u}' for u in urls[1:]) + '</div>')
+    elif urls: out.append('<div>' + ' · '.join(urls) + '</div>')
     elif links.get('mode') == 'offline':
-        where = f' in {esc(Path(r.wandb_dirs[0]).parent)}' if r.wandb_dirs else ''
-        out.append(f'<div>W&amp;B recorded the runs offline{where}: upload them with <code>wandb sync {esc(" ".join(shlex.quote(str(d)) for d in r.wandb_dirs) or "FOLDER")}</code>.</div>')
+        cmd = f'wandb sync {" ".join(shlex.quote(str(d)) for d in r.wandb_dirs) or "FOLDER"}'
+        out.append(f'<div>W&amp;B ran offline; to upload the runs, copy: <input class="ht-copy" readonly aria-label="The command that uploads the W&amp;B runs" '
+                   f'value="{esc(cmd)}"></div>')
     where = f'<a href="{esc(r.url)}" target="_blank" rel="noopener">{esc(r.model_id)}</a> on the Hub' if http_url(r.url) else f'{esc(r.folder)}'
     out.append(f'<div>The model: {where}.</div>')
     return ''.join(out)
@@ -271,7 +329,7 @@ def quiet_transformers():
 def step(name:str, # The step's name, in `state.busy` while it runs
          panel:str, # The attribute of the `W.HTML` that shows its failure
         ):
-    "Decorator: run an `App` method as a step of the app; True when it succeeded"
+    "Decorator: run an `App` method as a step of the app; True when it succeeded. A failure is said in `panel`, with what was kept"
     def deco(fn):
         @functools.wraps(fn)
         def run(self, *args):
@@ -285,7 +343,7 @@ def step(name:str, # The step's name, in `state.busy` while it runs
                     fn(self, *args)
                 return True
             except Exception as e:
-                getattr(self, panel).value = error_html(e, self.secrets())
+                getattr(self, panel).value = error_html(e, self.secrets()) + self.kept_html(name)
                 return False
             finally:
                 self.state.log = mask_secrets(buf.getvalue(), self.secrets())
@@ -297,12 +355,13 @@ def step(name:str, # The step's name, in `state.busy` while it runs
 # %% ../nbs/20_app.ipynb #c5ab6533
 @dataclass
 class AppState:
-    "What one session of the app has made so far"
+    "What one session of the app has made so far; a step replaces its part only when it succeeds"
     curated:list[Curated]=field(default_factory=list) # The accounts of step 1
     dataset:PostsDataset|None=None # Their dataset
     run:RunResult|None=None # Step 2's result, the trained model in memory with it
-    push:PushTo|None=field(default=None, repr=False) # Where step 2 pushed, with the token: never shown
-    index:object=None # The training posts, to tell copies (`memorize.TrainIndex`)
+    trained:PostsDataset|None=None # The dataset `run` was trained on (step 1 may have a newer one)
+    push:PushTo|None=field(default=None, repr=False) # Where the model was pushed, with the token: never shown
+    index:object=None # The training posts of `run`, to tell copies (`memorize.TrainIndex`)
     prompt:str='' # The last predictions' prompt
     predictions:list[str]=field(default_factory=list) # The last predictions
     copies:list=field(default_factory=list) # The training post each one copies, or None
@@ -315,6 +374,113 @@ class AppState:
 # %% ../nbs/20_app.ipynb #288176d1
 BASES = ['gpt2', 'distilgpt2', 'gpt2-medium', 'HuggingFaceTB/SmolLM2-135M', 'HuggingFaceTB/SmolLM2-360M', 'Qwen/Qwen2.5-0.5B']
 
+UPLOAD_JS = r"""
+function render({ model, el }) {
+  const input = document.createElement('input');
+  input.type = 'file'; input.className = 'ht-file'; input.style.display = 'none';
+  const button = document.createElement('button');
+  button.className = 'jupyter-button widget-button ht-upload';
+  const status = document.createElement('span');
+  status.className = 'ht-upload-status'; status.setAttribute('aria-live', 'polite');
+  el.classList.add('ht-uploader');
+  el.append(button, input, status);
+  const sync = () => {
+    button.textContent = model.get('description'); button.disabled = model.get('disabled');
+    input.accept = model.get('accept'); status.textContent = model.get('status');
+  };
+  ['description', 'disabled', 'accept', 'status'].forEach(k => model.on('change:' + k, sync));
+  sync();
+  button.addEventListener('click', () => input.click());
+  let answer = null;
+  model.on('msg:custom', msg => { if (msg.kind === 'ack' && answer) { const a = answer; answer = null; a(msg); } });
+  input.addEventListener('change', async () => {
+    const f = input.files[0];
+    input.value = '';
+    if (!f) return;
+    if (f.size > model.get('max_bytes')) { model.send({ kind: 'refused', name: f.name, size: f.size }); return; }
+    const step = model.get('chunk_bytes');
+    const ask = (content, buffers) => new Promise(r => { answer = r; model.send(content, undefined, buffers); });
+    let a = await ask({ kind: 'start', name: f.name, size: f.size });
+    for (let off = 0; a.go && off < f.size; off += step) {
+      const buf = await f.slice(off, Math.min(off + step, f.size)).arrayBuffer();
+      a = await ask({ kind: 'chunk', offset: off }, [buf]);
+    }
+    if (a.go) model.send({ kind: 'end', name: f.name, size: f.size });
+  });
+}
+export default { render };
+"""
+
+class ArchiveUpload(anywidget.AnyWidget):
+    "A file button that checks the size in the browser, then sends the file in pieces, each far under the websocket's 10 MiB, each acknowledged"
+    _esm = UPLOAD_JS
+    description = T.Unicode('Upload X archive').tag(sync=True)
+    accept = T.Unicode('.zip,.js').tag(sync=True)
+    max_bytes = T.Int(2**30).tag(sync=True)
+    chunk_bytes = T.Int(4 * 2**20).tag(sync=True)
+    disabled = T.Bool(False).tag(sync=True)
+    status = T.Unicode('').tag(sync=True)
+
+class ScrollMark(anywidget.AnyWidget):
+    "An invisible mark: `scroll()` brings the element of class `target` that holds it into view (the card just drawn, on a phone)"
+    _esm = """export default { render({ model, el }) {
+      el.style.height = '0px';
+      model.on('msg:custom', msg => { const t = el.closest('.' + model.get('target')) || el; t.scrollIntoView({ block: 'nearest' }); });
+    } };"""
+    target = T.Unicode('ht-card').tag(sync=True)
+    def scroll(self): self.send({'scroll': True})
+
+class Receiver:
+    "The kernel's side of `ArchiveUpload`: writes the pieces to a part file, and reports each stage to `report(kind, name, size, done, path)`"
+    def __init__(self, widget, folder:Path, # Where the part file is written
+                 report, # Called as `report(kind, name, size, done, path)`, kind 'refused', 'start', 'progress', 'done' or 'failed'
+                ):
+        self.widget, self.folder, self.report, self.f, self.name, self.size, self.done = widget, Path(folder), report, None, '', 0, 0
+        widget.on_msg(self.on_msg)
+
+    @property
+    def part(self)->Path: return self.folder/'.upload.part'
+
+    def on_msg(self, _, content:dict, buffers:list):
+        "Handle one message of the browser's"
+        kind = content.get('kind')
+        try:
+            if kind == 'refused': return self.report('refused', content.get('name', ''), int(content.get('size', 0)), 0, None)
+            if kind == 'start':
+                self.close()
+                self.name, self.size, self.done = str(content.get('name', '')), int(content.get('size', 0)), 0
+                ok = self.report('start', self.name, self.size, 0, None)
+                if ok:
+                    self.folder.mkdir(parents=True, exist_ok=True)
+                    self.f = open(self.part, 'wb')
+                return self.widget.send({'kind': 'ack', 'go': bool(ok)})
+            if kind == 'chunk' and self.f is not None:
+                for b in buffers: self.f.write(b); self.done += len(b)
+                self.report('progress', self.name, self.size, self.done, None)
+                return self.widget.send({'kind': 'ack', 'go': True})
+            if kind == 'end' and self.f is not None:
+                self.f.close(); self.f = None
+                if self.done != self.size: raise UserError(f'{self.name} arrived cut short ({self.done:,} of {self.size:,} bytes): upload it again.')
+                return self.report('done', self.name, self.size, self.done, self.part)
+        except Exception as e:
+            self.close()
+            if kind in ('start', 'chunk'): self.widget.send({'kind': 'ack', 'go': False})
+            self.report('failed', self.name, self.size, self.done, e)
+
+    def close(self):
+        "Drop a part file left by an upload that stopped"
+        if self.f is not None: self.f.close(); self.f = None
+        self.part.unlink(missing_ok=True)
+
+def mb(n:int)->str:
+    "Bytes as megabytes, for people"
+    return f'{n / 1e6:,.1f} MB' if n < 1e9 else f'{n / 1e9:,.2f} GB'
+
+def too_large(name:str, size:int, limit:int)->str:
+    "The one sentence that refuses a file over the upload limit, and says what to do"
+    return (f'{name} is {mb(size)}, more than the {mb(limit)} this page takes: upload data/tweets.js from the archive alone (usually a few MB), '
+            f'or put the zip in the Files panel on the left (or in Drive) and type archive:/content/{name} in the first box.')
+
 class App:
     "The demo: three steps of widgets over the library"
     def __init__(self, cfg:AppConfig|None=None, # Settings; `AppConfig()` by default
@@ -324,60 +490,76 @@ class App:
         c = self.cfg
         wide = dict(width='100%', max_width='640px')
         # Step 1
-        tips = ['Account: a handle, bluesky:alice.bsky.social, mastodon:@user@instance or archive:PATH',
-                'Optional: a 2nd account, for cyborgs', 'Optional: a 3rd account, for cyborgs']
-        self.boxes = [W.Text(value=v, placeholder=p, layout=W.Layout(**wide)) for v, p in zip(c.specs, tips)]
-        self.upload = W.FileUpload(accept='.zip', multiple=False, description='Upload X archive', layout=W.Layout(width='auto'))
+        tips = ['a handle, bluesky:alice.bsky.social, mastodon:@user@instance or archive:PATH',
+                'optional: a 2nd account, for cyborgs', 'optional: a 3rd account, for cyborgs']
+        self.boxes = [W.Text(value=v, placeholder=p, description=f'Account {i}', continuous_update=False, style={'description_width': '80px'},
+                             layout=W.Layout(**wide)) for i, (v, p) in enumerate(zip(c.specs, tips), 1)]
+        self.upload = ArchiveUpload(max_bytes=int(c.max_upload_mb * 2**20))
+        self.receiver = Receiver(self.upload, Path(c.data_dir)/'uploads', self._on_upload)
         self.example_button = W.Button(description='Try the example account', icon='user', tooltip='@wrencrumb, a fictional baker the project wrote posts for',
                                        layout=W.Layout(width='auto'))
         self.download_button = W.Button(description='Download tweets', button_style='primary', icon='download', layout=W.Layout(width='auto'))
         self.msg1, self.out1 = W.HTML(), W.HTML()
         # Step 2
-        def setting(cls, label, **kw): return cls(description=label, style={'description_width': '110px'}, layout=W.Layout(width='480px'), **kw)
+        def setting(cls, label, **kw): return cls(description=label, style={'description_width': '110px'}, layout=W.Layout(width='100%', max_width='480px'), **kw)
         self.base_model = setting(W.Combobox, 'Base model', value=c.base_model, options=BASES, ensure_option=False, placeholder='a Hub id, or a folder')
-        self.epochs = setting(W.BoundedFloatText, 'Epochs', value=c.epochs, min=0.01, max=100, step=0.5)
+        self.epochs = setting(W.BoundedFloatText, 'Epochs', value=c.epochs, min=0.01, max=100, step=0.5, tooltip='Passes of training over the training text')
         self.learning_rate = setting(W.BoundedFloatText, 'Learning rate', value=c.learning_rate, min=1e-7, max=1, step=1e-5)
         self.block_size = setting(W.BoundedIntText, 'Block size', value=c.block_size, min=8, max=8192)
         self.max_steps = setting(W.BoundedIntText, 'Max steps', value=c.max_steps, min=-1, max=10**7)
         self.wandb = setting(W.Dropdown, 'W&B', value=c.wandb, options=[('online with a W&B key, else offline', 'auto'), ('online', 'online'),
                                                                        ('offline', 'offline'), ('disabled', 'disabled')])
-        self.push = W.Checkbox(value=c.push, description='Push to the Hugging Face Hub', indent=False, layout=W.Layout(width='auto'),
-                               tooltip='Needs a write token: HF_TOKEN, or `hf auth login`')
+        self.push = W.Checkbox(value=c.push, description='Push to the Hugging Face Hub after training', indent=False, layout=W.Layout(width='auto'),
+                               tooltip='Needs a write token: HF_TOKEN in Colab Secrets or the environment')
         self.repo_id = setting(W.Text, 'Hub repo', value=c.repo_id, placeholder='user/name (default: your namespace/model name)')
-        self.advanced = W.Accordion([W.VBox([self.base_model, self.epochs, self.learning_rate, self.block_size, self.max_steps,
-                                             self.wandb, self.push, self.repo_id])], selected_index=None)
-        self.advanced.set_title(0, 'Advanced')
+        self.settings = W.VBox([self.base_model, self.epochs, self.learning_rate, self.block_size, self.max_steps, self.wandb, self.push, self.repo_id],
+                               layout=W.Layout(display='none'))
+        self.advanced = W.ToggleButton(value=False, description='Advanced settings', icon='sliders', layout=W.Layout(width='auto', align_self='flex-start'),
+                                       tooltip='Base model, epochs, learning rate, W&B and the Hub')
         self.train_button = W.Button(description='Train Neural Network', button_style='primary', icon='cogs', layout=W.Layout(width='auto'))
-        self.progress = W.IntProgress(value=0, min=0, max=1, layout=W.Layout(width='320px'))
+        self.progress = W.IntProgress(value=0, min=0, max=1, description='Progress', style={'description_width': 'initial'},
+                                      layout=W.Layout(width='100%', max_width='320px'))
         self.progress_label = W.Label('')
         self.curve = W.HTML()
         self.msg2, self.out2 = W.HTML(), W.HTML()
         # Step 3
-        self.prompt = W.Text(value=c.prompt, placeholder='The start of a post', layout=W.Layout(width='100%', max_width='420px'))
+        self.prompt = W.Text(value=c.prompt, placeholder='The start of a post', description='Prompt', continuous_update=False,
+                             style={'description_width': 'initial'}, layout=W.Layout(width='100%', max_width='420px'))
         self.predict_button = W.Button(description='Run predictions', button_style='primary', icon='magic', layout=W.Layout(width='auto'))
         self.no_copies = W.Checkbox(value=c.no_copies, description='No copies', indent=False, layout=W.Layout(width='auto'),
                                     tooltip='Write again the posts that copy a training post, and mark those that still do')
         self.dark_cards = W.Checkbox(value=False, description='Dark cards', indent=False, layout=W.Layout(width='auto'))
-        self.msg3 = W.HTML()
-        self.table = W.GridBox([], layout=W.Layout(grid_template_columns='2.5em minmax(0, 1fr) auto auto', width='100%'))
+        self.hub_button = W.Button(description='Push to the Hub', icon='cloud-upload', layout=W.Layout(width='auto'),
+                                   tooltip='Publish the model, its card, thumbnail and predictions on the Hugging Face Hub')
+        self.msg3, self.hub_msg = W.HTML(), W.HTML()
+        self.table = W.VBox([], layout=W.Layout(width='100%'))
         self.table.add_class('ht-predictions')
         self.card_buttons:list[W.Button] = []
-        self.card_image = W.Image(format='png', layout=W.Layout(width='100%', max_width='600px', display='none'))
-        self.thumb_button = W.Button(description='Use as model card thumbnail', icon='image', layout=W.Layout(width='auto', align_self='flex-start', display='none'))
+        self.card_image = W.Image(format='png', layout=W.Layout(width='100%', max_width='600px'))
+        self.thumb_button = W.Button(description='Use as model card thumbnail', icon='image', layout=W.Layout(width='auto', align_self='flex-start'))
         self.card_msg = W.HTML()
+        self.card_mark = ScrollMark()
+        self.card_box = W.VBox([self.card_image, self.thumb_button, self.card_msg, self.card_mark])
+        self.card_box.add_class('ht-card')
         # Wiring
         self.example_button.on_click(self.use_example)
         self.download_button.on_click(self.download)
-        self.upload.observe(self._on_upload, 'value')
+        with warnings.catch_warnings(): # Enter in a box clicks its step's button (ipywidgets calls it deprecated, and keeps it)
+            warnings.simplefilter('ignore')
+            for b in self.boxes: b.on_submit(lambda _: self.download())
+            self.prompt.on_submit(lambda _: self.predict())
+        self.advanced.observe(lambda ch: setattr(self.settings.layout, 'display', None if ch['new'] else 'none'), 'value')
         self.train_button.on_click(self.train)
         self.predict_button.on_click(self.predict)
+        self.hub_button.on_click(self.push_to_hub)
         self.thumb_button.on_click(self.use_thumbnail)
         style = lambda: W.HTML(CSS)
-        self.step1 = W.VBox([style(), *self.boxes, W.HBox([self.upload, self.example_button, self.download_button]), self.msg1, self.out1])
-        self.step2 = W.VBox([style(), self.advanced, W.HBox([self.train_button, self.progress, self.progress_label], layout=W.Layout(align_items='center')),
+        row = lambda *ws: W.HBox(list(ws), layout=W.Layout(flex_flow='row wrap', align_items='center', width='100%'))
+        self.step1 = W.VBox([style(), *self.boxes, row(self.upload, self.example_button, self.download_button), self.msg1, self.out1])
+        self.step2 = W.VBox([style(), self.advanced, self.settings, row(self.train_button, self.progress, self.progress_label),
                              self.curve, self.msg2, self.out2])
-        self.step3 = W.VBox([style(), W.HBox([self.prompt, self.predict_button, self.no_copies, self.dark_cards], layout=W.Layout(align_items='center')),
-                             self.msg3, self.table, self.card_image, self.thumb_button, self.card_msg])
+        self.step3 = W.VBox([style(), row(self.prompt, self.predict_button, self.no_copies, self.dark_cards),
+                             self.msg3, self.table, row(self.hub_button), self.hub_msg])
         for i, s in enumerate((self.step1, self.step2, self.step3), 1): s.add_class('ht-app'); s.add_class(f'ht-step{i}')
         self.msg2.value = message_html('Waiting for Step 1: download the tweets first.')
         self.msg3.value = message_html('Waiting for Step 2: train the neural network first.')
@@ -399,68 +581,132 @@ class App:
         for w in (*self.boxes, self.upload, self.example_button, self.download_button, self.base_model, self.epochs, self.learning_rate,
                   self.block_size, self.max_steps, self.wandb, self.push, self.repo_id, self.prompt, self.no_copies, self.dark_cards): w.disabled = busy
         self.train_button.disabled = busy or s.dataset is None
-        self.predict_button.disabled = busy or s.run is None
+        self.predict_button.disabled = self.hub_button.disabled = busy or s.run is None
         for b in self.card_buttons: b.disabled = busy
         self.thumb_button.disabled = busy or s.card is None
 
+    def kept_html(self, name:str # The step that failed
+                 )->str:
+        "What a failed step left as it was, as a message"
+        s = self.state
+        names = lambda ds: join_names([f'@{a.handle}' for a in ds.info.accounts])
+        if name == 'download' and s.dataset is not None: return message_html(f'Nothing else changed: steps 2 and 3 still use {names(s.dataset)}.')
+        if name == 'train' and s.run is not None:
+            return message_html(f'The model trained before, on {names(s.trained)}, is kept' + (', with its predictions in step 3.' if s.predictions else '.'))
+        return ''
+
 # %% ../nbs/20_app.ipynb #b90251da
+def _several(spec:str)->list[str]:
+    "The accounts typed in one box, when it holds more than one (split at commas, semicolons or spaces; a path that exists is one)"
+    if not spec.strip() or Path(spec.strip()).expanduser().exists(): return []
+    parts = [p for p in re.split(r'[\s,;]+', spec.strip()) if p]
+    return parts if len(parts) > 1 else []
+
+def check_specs(specs:list[str], # What the three boxes hold
+                x_token:str|None=None, # An X bearer token; `X_BEARER_TOKEN` by default
+               ):
+    "Say at once, before anything is fetched or cleared, what is wrong with the accounts typed"
+    from huggingtweets.sources import parse_spec
+    given = [s.strip() for s in specs if s.strip()]
+    if not given: raise UserError('Enter an account in the first box (a handle, bluesky:..., mastodon:@user@instance or archive:PATH), upload an X archive, or try the example account.')
+    for s in given:
+        if (parts := _several(s)): raise UserError(f'Put one account a box, three at most: "{shorten(s, 60)}" holds {len(parts)}.')
+    for s in given:
+        if parse_spec(s, x_token).source == 'snscrape' and not s.lower().startswith('snscrape:'):
+            raise UserError(f"{s} is an X handle, and X's API needs a bearer token: save it as X_BEARER_TOKEN (in Colab, in Secrets, then run the "
+                            "set-up cell again), or upload the archive X sends you, or try bluesky:HANDLE or mastodon:@user@instance.")
+
 @patch
 def use_example(self:App, _=None):
-    "Put the bundled example account in the first box"
-    self.boxes[0].value = example_spec()
-    self.msg1.value = message_html('The example account, @wrencrumb, is a fictional baker the project wrote posts for. Click "Download tweets".', 'ok')
+    "Put the bundled example account in the first box, or the first empty one when the first holds an account (an upload's, say)"
+    spec = example_spec()
+    if spec in [b.value.strip() for b in self.boxes]: box = next(b for b in self.boxes if b.value.strip() == spec)
+    else: box = next((b for b in self.boxes if not b.value.strip()), None)
+    if box is None:
+        self.msg1.value = message_html('All three boxes hold an account: clear one to try the example account.', 'warn')
+        return
+    box.value = spec
+    others = [b.value.strip() for b in self.boxes if b is not box and b.value.strip()]
+    self.msg1.value = message_html('The example account, @wrencrumb, is a fictional baker the project wrote posts for, now in ' + box.description
+                                   + (f', beside {join_names(others)}: clear the other boxes to train on it alone' if others else '')
+                                   + '. Click "Download tweets".', 'ok')
 
 @patch
 @step('download', 'msg1')
 def download(self:App, _=None):
-    "Step 1: fetch and curate the accounts in the boxes, show their tables, build the dataset"
+    "Step 1: fetch and curate the accounts in the boxes, show their tables, build the dataset; what was there stays until it succeeds"
     specs = [b.value for b in self.boxes]
-    if not any(s.strip() for s in specs): raise UserError('Enter an account in the first box (a handle, bluesky:..., mastodon:@user@instance or archive:PATH), upload an X archive, or try the example account.')
-    self.state = AppState(avatars=self.state.avatars, busy=self.state.busy)
-    self.out1.value = self.out2.value = self.card_msg.value = self.curve.value = ''
-    self._clear_predictions()
-    self.progress.value, self.progress.bar_style, self.progress_label.value = 0, '', ''
-    self.msg2.value = message_html('Waiting for Step 1: download the tweets first.')
-    self.msg3.value = message_html('Waiting for Step 2: train the neural network first.')
+    check_specs(specs)
     total = len({s.strip() for s in specs} - {''}) # for the message only: `prepare_all` drops the blanks and repeats
+    old_out = self.out1.value
     def on_account(i, spec, done):
-        self.state.curated = list(done)
-        if done: self.out1.value = accounts_html(done)
+        self.out1.value = accounts_html(done) if done else ''
         self.msg1.value = message_html(f'Downloading {spec} ({i + 1} of {total})... An X archive takes seconds; an online account up to a minute.')
     from huggingtweets.sources import FetchOptions
-    curated = prepare_all(specs, self.cfg.data_dir, on_account=on_account, opts=FetchOptions(progress=False))
-    self.state.curated = curated
-    self.out1.value = accounts_html(curated)
-    ds = make_dataset(curated, seed=None if self.cfg.data_seed < 0 else self.cfg.data_seed)
-    self.state.dataset = ds
+    try:
+        curated = prepare_all(specs, self.cfg.data_dir, on_account=on_account, opts=FetchOptions(progress=False))
+        self.out1.value = accounts_html(curated)
+        ds = make_dataset(curated, seed=None if self.cfg.data_seed < 0 else self.cfg.data_seed)
+    except Exception:
+        if self.state.dataset is not None: self.out1.value = old_out # the accounts of the dataset still in use
+        raise
+    self.state.curated, self.state.dataset = curated, ds
     names = join_names([f'@{c.stats.handle}' for c in curated])
     n = sum(c.stats.kept for c in curated)
     langs = [tuple(l) for l in curated[0].stats.languages] if len(curated) == 1 else []
     note = language_warning(langs, self.base_model.value.strip()) if langs else None
     self.msg1.value = ''.join(message_html(w, 'warn') for w in ds.warnings + ([note] if note else [])) + message_html(
-        f'Dataset ready: {n:,} posts of {names}, {ds.info.train_rows:,} training rows over {ds.info.epochs} epochs. Next: Step 2, "Train Neural Network".', 'ok')
-    self.msg2.value = message_html(f'Ready to train a model on {names}: click "Train Neural Network" (the Advanced panel sets the base model, epochs, W&B and the Hub).')
+        f'Dataset ready: {n:,} posts of {names}, {ds.info.train_rows:,} training rows (the posts shuffled {ds.info.epochs} times, as the original did). '
+        'Next: Step 2, "Train Neural Network".', 'ok')
+    later = f' The model trained on {join_names(["@" + a.handle for a in self.state.trained.info.accounts])} stays in step 3 until then.' if self.state.run else ''
+    self.msg2.value = message_html(f'Ready to train a model on {names}: click "Train Neural Network" (Advanced settings: the base model, epochs, W&B and the Hub).{later}')
 
 @patch
-def _on_upload(self:App, change):
-    "Save an uploaded archive under `data_dir/uploads` and put its spec in the first empty box"
-    files = change['new']
-    if not files: return
-    self._save_upload(files[0])
-    self.upload.value = () # free the bytes, and let the same file be uploaded again
+def _on_upload(self:App, kind:str, name:str, size:int, done:int, path)->bool:
+    "Follow an upload in step 1's panel: refuse a file too large or of the wrong kind at once, show the bytes received, then take the file"
+    limit = self.upload.max_bytes
+    if kind == 'refused': self.msg1.value = message_html(too_large(name, size, limit), 'error')
+    elif kind == 'start':
+        if self.state.busy: self.msg1.value = message_html(f'Wait until the {self.state.busy} step ends, then upload {name} again.', 'warn'); return False
+        if not name.lower().endswith(('.zip', '.js')):
+            self.msg1.value = message_html(f"{name} is not a .zip nor a .js: upload the zip X sent you, or its data/tweets.js.", 'error'); return False
+        if size > limit: self.msg1.value = message_html(too_large(name, size, limit), 'error'); return False
+        self.upload.status = f'Sending {name}...'
+        self.msg1.value = message_html(f'Uploading {name}: 0 of {mb(size)}...')
+    elif kind == 'progress':
+        self.upload.status = f'{done / max(size, 1):.0%} sent'
+        self.msg1.value = message_html(f'Uploading {name}: {mb(done)} of {mb(size)} ({done / max(size, 1):.0%})...')
+    elif kind == 'done':
+        self.upload.status = ''
+        self._save_upload(path, name)
+    elif kind == 'failed':
+        self.upload.status = ''
+        self.msg1.value = error_html(path, self.secrets())
+    return True
 
 @patch
 @step('upload', 'msg1')
-def _save_upload(self:App, f):
-    name = re.sub(r'[^\w.-]+', '_', Path(f['name']).name).strip('._') or 'archive'
-    if not name.lower().endswith('.zip'): raise UserError(f"{f['name']!r} is not a .zip: upload the zip X sent you.")
-    dest = Path(self.cfg.data_dir)/'uploads'/name
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(bytes(f['content']))
+def _save_upload(self:App, part:Path, # The file received
+                 name:str, # Its name in the browser
+                ):
+    from huggingtweets.files import read_archive
+    safe = re.sub(r'[^\w.-]+', '_', Path(name).name).strip('._') or 'archive.zip'
+    if safe.lower().endswith('.js'): # a tweets.js alone: a folder of its own, named after the upload, so that it reads as an archive
+        dest = Path(self.cfg.data_dir)/'uploads'/Path(safe).stem/'data'/'tweets.js'
+    else: dest = Path(self.cfg.data_dir)/'uploads'/safe
     box = next((b for b in self.boxes if not b.value.strip()), None)
-    if box is None: raise UserError(f'Saved {dest}, but all three boxes are taken: clear one and type archive:{dest} in it.')
-    box.value = f'archive:{dest}'
-    self.msg1.value = message_html(f'Uploaded {f["name"]} ({len(bytes(f["content"])):,} bytes). Click "Download tweets".', 'ok')
+    try:
+        if box is None: raise UserError(f'All three boxes are taken: clear one, then upload {name} again.')
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(part, dest)
+        root = dest.parent.parent if dest.name == 'tweets.js' else dest
+        acc = read_archive(root) # an X archive, or said now
+    except Exception:
+        Path(part).unlink(missing_ok=True)
+        raise
+    box.value = f'archive:{root}'
+    self.msg1.value = message_html(f'Uploaded {name} ({mb(dest.stat().st_size)}): {len(acc.posts):,} posts of @{acc.handle}, in {box.description}. '
+                                   'Click "Download tweets".', 'ok')
 
 # %% ../nbs/20_app.ipynb #e1fc0ab0
 def fitting_plan(cfg:TrainConfig, # The Advanced panel's settings
@@ -485,11 +731,38 @@ def train_config(self:App)->TrainConfig:
     return TrainConfig(base_model=self.base_model.value.strip(), epochs=float(self.epochs.value), learning_rate=float(self.learning_rate.value),
                        block_size=int(self.block_size.value), max_steps=int(self.max_steps.value), loop=self.cfg.loop)
 
+def check_base(name:str, # The base model: a Hub id or a folder
+               api=None, # An `HfApi` (or a stand-in); made here when needed
+              ):
+    "Say at once when the base model can't be had (a missing folder, the Hub offline or unreachable, an unknown id), not after a long wait"
+    from huggingface_hub import HfApi, try_to_load_from_cache
+    from huggingface_hub.errors import RepositoryNotFoundError, HfHubHTTPError
+    where = model_location(name)
+    if Path(where).is_dir() or isinstance(try_to_load_from_cache(where, 'config.json'), str): return # a folder, or downloaded before
+    try: (api or HfApi()).model_info(where, timeout=10)
+    except RepositoryNotFoundError: raise UserError(f"{name!r} is not a model on the Hugging Face Hub: check its name, or pick one in the Base model list.") from None
+    except HfHubHTTPError: return # the Hub answered: loading will say what it has to
+    except Exception as e:
+        raise UserError(f"Could not reach the Hugging Face Hub to download {name} ({type(e).__name__}): check the connection, or give the folder of a saved model.") from None
+
+def hub_token()->str|None:
+    "The Hugging Face token: `HF_TOKEN`, else Colab's Secrets (where they can be read), else the saved login"
+    from huggingtweets.hub import resolve_token
+    if (t := os.environ.get('HF_TOKEN')): return t
+    try:
+        from google.colab import userdata # only in Colab
+        t = userdata.get('HF_TOKEN')
+    except Exception: t = None # not Colab, not saved, or not shared with this notebook
+    return t or resolve_token()
+
 @patch
 def train(self:App, _=None):
     "Step 2: fine-tune on the dataset, with a progress bar and the loss curve; show the validation loss and the links"
+    t0 = time.monotonic()
     ok = self._train()
-    if not ok and self.state.run is None and self.state.busy is None: self.progress.bar_style = 'danger' # failed, not refused while another step ran
+    if not ok and self.state.busy is None: # failed, not refused while another step ran
+        self.progress.bar_style = 'danger'
+        self.progress_label.value = f'Stopped after {time.monotonic() - t0:.0f} s: see the message below.'
     return ok
 
 @patch
@@ -497,26 +770,42 @@ def train(self:App, _=None):
 def _train(self:App):
     ds = self.state.dataset
     if ds is None: raise UserError('Download the tweets in Step 1 first.')
+    t0 = time.monotonic()
     cfg = self.train_config()
-    push = PushTo(self.repo_id.value.strip() or None, api=self.hub_api) if self.push.value else None
-    self.state.run = self.state.card = None
-    self.out2.value = self.curve.value = ''
-    self._clear_predictions()
+    check_base(cfg.base_model, self.hub_api) # before anything changes: a missing folder, a Hub id offline or out of reach
+    push = None
+    if self.push.value:
+        push = PushTo(self.repo_id.value.strip() or None, token=hub_token(), api=self.hub_api)
+        push.resolve(ds.name) # the token works: known now, not after training
+    old = (self.out2.value, self.curve.value, self.msg3.value)
     self.progress.value, self.progress.bar_style = 0, 'info'
     self.progress_label.value = f'Loading {cfg.base_model} and recording the data...'
     cfg, plan = fitting_plan(cfg)
     self.msg2.value = message_html(f'Training on {join_names(["@" + a.handle for a in ds.info.accounts])}... '
                                    'On a GPU this takes a few minutes; on a CPU, longer.' + (f' {plan}' if plan else ''))
-    run = train_and_publish(ds, Path(self.cfg.models_dir)/ds.name, cfg, wandb=None if self.wandb.value == 'auto' else self.wandb.value, push=push,
-                            data_dir=self.cfg.data_dir, prompt=self.prompt.value.strip(), n=self.cfg.n, no_copies=self.no_copies.value,
-                            callbacks=[progress_callback(self.progress, self.progress_label, self.curve, cfg.block_size)], progress=False,
-                            wandb_dir=self.cfg.wandb_dir or None)
-    self.state.run, self.state.push, self.state.first_round = run, push, True
-    self.progress.value, self.progress.bar_style = self.progress.max, 'success'
-    self.progress_label.value = f'Done: {run.train.steps:,} steps in {run.train.seconds:.0f} s'
+    try:
+        run = train_and_publish(ds, Path(self.cfg.models_dir)/ds.name, cfg, wandb=None if self.wandb.value == 'auto' else self.wandb.value, push=push,
+                                data_dir=self.cfg.data_dir, prompt=self.prompt.value.strip(), n=self.cfg.n, no_copies=self.no_copies.value,
+                                callbacks=[progress_callback(self.progress, self.progress_label, self.curve, cfg.block_size, self.cfg.n)], progress=False,
+                                wandb_dir=self.cfg.wandb_dir or None, timings=words(self.progress_label, self.cfg.n))
+    except Exception:
+        if self.state.run is not None: self.out2.value, self.curve.value, self.msg3.value = old # the model kept, with its results
+        raise
+    waited = time.monotonic() - t0
+    self.state.run, self.state.trained, self.state.push, self.state.first_round, self.state.index, self.state.card = run, ds, push, True, None, None
+    self._clear_predictions()
+    self.state.predictions, self.state.copies = [], []
+    worse = worse_than_base(run.train)
+    self.progress.value, self.progress.bar_style = self.progress.max, 'danger' if worse else 'success'
+    self.progress_label.value = f'Done in {waited:.0f} s: {run.train.steps:,} training steps, then the evaluation and the first posts.'
     self.out2.value = run_html(run)
-    self.msg2.value = message_html('The neural network is trained. Next: Step 3, "Run predictions".', 'ok')
-    self.msg3.value = message_html('Type the start of a post and click "Run predictions".')
+    self.hub_msg.value = ''
+    if worse:
+        self.msg2.value = message_html(worse, 'error')
+        self.msg3.value = message_html('The model in step 3 is worse than its base: its posts will read poorly. Train again with the change above.', 'warn')
+    else:
+        self.msg2.value = message_html('The neural network is trained. Next: Step 3, "Run predictions".', 'ok')
+        self.msg3.value = message_html('Type the start of a post and click "Run predictions" (or press Enter).')
 
 # %% ../nbs/20_app.ipynb #10e87956
 @patch
@@ -530,7 +819,7 @@ def predict(self:App, _=None):
     self.msg3.value = message_html(f'Writing {self.cfg.n} posts that start with "{prompt}"...')
     if self.state.first_round and prompt == run.prompt and len(run.predictions) == self.cfg.n: preds, copies = run.predictions, run.copies
     else:
-        if self.state.index is None: self.state.index = TrainIndex(list(dict.fromkeys(self.state.dataset.train_texts)))
+        if self.state.index is None: self.state.index = TrainIndex(list(dict.fromkeys(self.state.trained.train_texts)))
         new = generate_new(run.model, prompt, self.cfg.n, self.state.index, max_rounds=3 if self.no_copies.value else 0)
         preds, copies = [p.text for p in new], [p.copy_of for p in new]
     self.state.first_round = False
@@ -543,30 +832,29 @@ def predict(self:App, _=None):
 
 @patch
 def _clear_predictions(self:App):
-    for w in self.table.children: w.close()
+    for r in self.table.children:
+        if r is not self.card_box: r.close()
     self.table.children, self.card_buttons = (), []
-    self.card_image.layout.display = self.thumb_button.layout.display = 'none'
 
 @patch
 def _show_predictions(self:App):
+    "The predictions as rows that wrap: the text, then its share links and its Card button below it when the page is narrow"
     self._clear_predictions()
-    handles = [a.handle for a in self.state.dataset.info.accounts]
+    handles = [a.handle for a in self.state.trained.info.accounts]
     url = self.state.run.url if http_url(self.state.run.url) else None
-    cells = []
-    for h in ('#', 'Prediction', 'Share', 'Card'):
-        w = W.HTML(f'<b>{h}</b>'); w.add_class('ht-cell'); w.add_class('ht-head'); cells.append(w)
+    rows = []
     for i, (p, c) in enumerate(zip(self.state.predictions, self.state.copies or [None] * len(self.state.predictions))):
-        b = W.Button(description='Card', icon='image', tooltip='Draw this prediction as a PNG card', layout=W.Layout(width='auto'))
+        b = W.Button(description=f'Card for post {i + 1}', tooltip='Draw this prediction as a PNG card', layout=W.Layout(width='auto', flex='0 0 auto'))
         b.on_click(lambda _, i=i: self.card(i))
         mark = f'<div class="ht-dim">Copies a training post: {esc(c)}</div>' if c else ''
-        row = [W.HTML(f'{i + 1}'), W.HTML(f'<div class="ht-pred">{esc(p)}</div>{mark}'),
-               W.HTML(share_html(share_links(share_text(p, self.state.prompt, handles), url))), W.Box([b])]
-        for w in row:
-            w.add_class('ht-cell')
-            if i % 2 == 0: w.add_class('ht-stripe')
-        cells += row
+        text = W.HTML(f'<div class="ht-pred"><span class="ht-num">{i + 1}.</span> {esc(p)}</div>{mark}', layout=W.Layout(flex='1 1 320px', min_width='min(200px, 100%)'))
+        share = W.HTML(share_html(share_links(share_text(p, self.state.prompt, handles), url)), layout=W.Layout(flex='0 0 auto'))
+        row = W.HBox([text, share, b], layout=W.Layout(flex_flow='row wrap', align_items='center', width='100%'))
+        row.add_class('ht-row')
+        if i % 2 == 0: row.add_class('ht-stripe')
+        rows.append(row)
         self.card_buttons.append(b)
-    self.table.children = cells
+    self.table.children = rows
 
 # %% ../nbs/20_app.ipynb #5531032e
 @patch
@@ -591,8 +879,8 @@ def avatar(self:App, account):
 @step('card', 'card_msg')
 def card(self:App, i:int # The prediction's row, from 0
         ):
-    "Draw prediction `i` as a PNG card, save it in the model folder and show it"
-    accounts = self.state.dataset.info.accounts
+    "Draw prediction `i` as a PNG card, save it in the model folder and show it right below its row"
+    accounts = self.state.trained.info.accounts
     img = render_tweet_card(self.state.predictions[i], [a.user_name or a.handle for a in accounts], [a.handle for a in accounts],
                             [self.avatar(a) for a in accounts], dark=self.dark_cards.value)
     path = Path(self.state.run.folder)/'predictions'/f'{i + 1}.png'
@@ -600,8 +888,10 @@ def card(self:App, i:int # The prediction's row, from 0
     img.save(path)
     self.state.card = path
     self.card_image.value = path.read_bytes()
-    self.card_image.layout.display = self.thumb_button.layout.display = None
+    rows = [r for r in self.table.children if r is not self.card_box]
+    self.table.children = rows[:i + 1] + [self.card_box] + rows[i + 1:]
     self.card_msg.value = message_html(f'Card {i + 1} saved to {path}.', 'ok')
+    self.card_mark.scroll()
 
 @patch
 @step('thumbnail', 'card_msg')
@@ -611,8 +901,28 @@ def use_thumbnail(self:App, _=None):
     if card is None: raise UserError('Draw a card first: click "Card" on a prediction.')
     shutil.copyfile(card, Path(run.folder)/'thumbnail.png')
     if not http_url(run.url):
-        self.card_msg.value = message_html(f'Saved as {Path(run.folder)/"thumbnail.png"}. A model card can only show a thumbnail that is on the Hub: '
-                                           'tick "Push to the Hugging Face Hub" in Advanced and train again to publish it.', 'ok')
+        self.card_msg.value = message_html(f'Saved as {Path(run.folder)/"thumbnail.png"}. A model card shows a thumbnail that is on the Hub: '
+                                           'click "Push to the Hub" below the posts to publish it.', 'ok')
         return
     publish(run.folder, self.state.push, run.record, commit_message='Set the thumbnail') # the card links the pushed thumbnail.png by itself
     self.card_msg.value = message_html(f'The card of {run.model_id} now shows this prediction as its thumbnail.', 'ok')
+
+@patch
+@step('push', 'hub_msg')
+def push_to_hub(self:App, _=None):
+    "Publish the trained model (its card, thumbnail and the predictions drawn as cards stay beside it) on the Hub, with the token of the environment or Colab's Secrets"
+    run = self.state.run
+    if run is None: raise UserError('Train the neural network in Step 2 first.')
+    push = self.state.push or PushTo(self.repo_id.value.strip() or None, token=hub_token(), api=self.hub_api)
+    self.hub_msg.value = message_html('Pushing the model to the Hugging Face Hub...')
+    url = publish(run.folder, push, run.record, commit_message='Upload huggingtweets model')
+    self.state.push = push
+    self.out2.value = run_html(run)
+    if self.state.predictions:
+        shown = self.state.card is not None and self.card_box in self.table.children
+        i = int(self.state.card.stem) - 1 if shown else None
+        self._show_predictions() # the share links now carry the model's page
+        if i is not None: self.table.children = list(self.table.children[:i + 1]) + [self.card_box] + list(self.table.children[i + 1:])
+    thumb = ' with its thumbnail' if (Path(run.folder)/'thumbnail.png').exists() else ''
+    self.hub_msg.value = (f'<div class="ht-msg ht-ok">The model is on the Hub{thumb}: <a href="{esc(run.url or url)}" target="_blank" rel="noopener">'
+                          f'{esc(run.model_id)}</a>. Share links now point to it.</div>')

@@ -55,13 +55,17 @@ def spy(monkeypatch, app, mod, name, result=None):
     monkeypatch.setattr(mod, name, wrapper)
     return seen
 
+def rows(app):
+    "The prediction rows (each: the text, the share links, the Card button), without the card drawn among them"
+    return [r for r in app.table.children if r is not app.card_box]
+
 def shares(app):
-    "The share cells of the predictions table (columns: #, prediction, share, card)"
-    return [c.value for c in app.table.children[4:][2::4]]
+    "The share links of each prediction"
+    return [r.children[1].value for r in rows(app)]
 
 def preds_html(app):
-    "The prediction cells of the table"
-    return [c.value for c in app.table.children[4:][1::4]]
+    "The text of each prediction"
+    return [r.children[0].value for r in rows(app)]
 
 def test_three_steps(tmp_path, tiny, archive, monkeypatch, no_reload):
     app = make_app(tmp_path, tiny, loop='fast') # the loop a GPU user's app takes, run eagerly: its callbacks move the bar and the curve
@@ -90,6 +94,9 @@ def test_three_steps(tmp_path, tiny, archive, monkeypatch, no_reload):
     app.train_button.click()
     fct.test_eq((app.progress.value, app.progress.max, app.progress.bar_style), (10, 10, 'success'))
     assert any('tokens/s' in l and 'left' in l and 'step 10 of 10' in l for l in labels), labels
+    for words in ('Measuring the validation loss', 'Writing 10 posts', 'Saving the model'): # the wait after the bar has its words
+        assert any(words in l for l in labels), labels
+    assert re.fullmatch(r'Done in \d+ s: 10 training steps, then the evaluation and the first posts\.', labels[-1]), labels[-1]
     assert app.curve.value.startswith('<svg class="ht-curve"') and '<polyline points=' in app.curve.value, app.curve.value
     vl = float(re.search(r'Validation loss: ([\d.]+)', app.out2.value).group(1))
     fct.test_close(vl, app.state.run.train.valid_loss, eps=1e-3)
@@ -102,7 +109,8 @@ def test_three_steps(tmp_path, tiny, archive, monkeypatch, no_reload):
     app.predict_button.click()
     assert 'ht-error' not in app.msg3.value, app.msg3.value
     fct.test_eq(app.state.predictions, app.state.run.predictions)
-    fct.test_eq((len(app.state.predictions), len(app.card_buttons), len(app.table.children)), (10, 10, 4 + 10 * 4))
+    fct.test_eq((len(app.state.predictions), len(app.card_buttons), len(rows(app))), (10, 10, 10))
+    fct.test_eq(len({b.description for b in app.card_buttons}), 10) # a name each: 'Card for post 3'
     assert all(p.startswith('My dream is') and '\ufffd' not in p for p in app.state.predictions), app.state.predictions
     for s in shares(app):
         assert 'href="https://twitter.com/intent/tweet?text=I+love+this+tweet+from+my+AI+bot+of+%40jack+with+%23huggingtweets%3A%0AMy+dream+is' in s
@@ -115,7 +123,7 @@ def test_three_steps(tmp_path, tiny, archive, monkeypatch, no_reload):
     app.prompt.value = 'My dream is'
     app.predict_button.click()
     assert generating[0]['kw']['max_rounds'] > 0 # "No copies" on: copies are written again
-    table = ''.join(c.value for c in app.table.children if hasattr(c, 'value'))
+    table = ''.join(preds_html(app))
     assert table.count('My dream is &lt;img src=x onerror=alert(1)&gt; &amp; more') == 10 and '<img' not in table
     assert '%3Cimg+src%3Dx+onerror%3Dalert%281%29%3E+%26+more' in shares(app)[0] # in the share link, URL-encoded
     # Cards: light, dark, and the thumbnail
@@ -252,16 +260,146 @@ def test_too_little_data(tmp_path, tiny):
     assert '<tr><td>Tweets downloaded</td><td>40</td></tr>' in app.out1.value and 'Tiny &lt;Voice&gt;' in app.out1.value # the table stays
     fct.test_eq(buttons(app), dict(download=False, train=True, predict=True))
 
+def send_file(app, name, data, chunk=7_000):
+    "What the upload button's script sends for a file: start, acknowledged pieces, end; the kernel's answers"
+    sent, real = [], app.upload.send
+    app.upload.send = lambda content, buffers=None: sent.append(content)
+    try:
+        r = app.receiver
+        r.on_msg(app.upload, {'kind': 'start', 'name': name, 'size': len(data)}, [])
+        for off in range(0, len(data), chunk):
+            if not sent[-1]['go']: break
+            r.on_msg(app.upload, {'kind': 'chunk', 'offset': off}, [memoryview(data[off:off + chunk])])
+        if sent[-1]['go']: r.on_msg(app.upload, {'kind': 'end', 'name': name, 'size': len(data)}, [])
+    finally: app.upload.send = real
+    return sent
+
 def test_upload(tmp_path, tiny, archive):
+    "A zip sent in pieces lands in the first empty box, with the bytes received shown on the way; a tweets.js alone works; a wrong file or one too large is refused at once"
     app = make_app(tmp_path, tiny)
     app.boxes[0].value = 'bluesky:alice.bsky.social'
     data = archive.read_bytes()
-    app.upload.value = ({'name': 'my archive (1).zip', 'type': 'application/zip', 'size': len(data), 'content': memoryview(data), 'last_modified': datetime.now(timezone.utc)},)
+    shown = []
+    app.msg1.observe(lambda ch: shown.append(ch['new']), 'value')
+    acks = send_file(app, 'my archive (1).zip', data)
     dest = tmp_path/'data'/'uploads'/'my_archive_1_.zip'
-    fct.test_eq((dest.read_bytes() == data, app.boxes[1].value, app.upload.value), (True, f'archive:{dest}', ()))
-    assert 'Uploaded my archive (1).zip' in app.msg1.value
-    app.upload.value = ({'name': 'notes.txt', 'type': 'text/plain', 'size': 2, 'content': memoryview(b'hi'), 'last_modified': datetime.now(timezone.utc)},)
-    assert 'is not a .zip' in app.msg1.value
+    fct.test_eq((dest.read_bytes() == data, app.boxes[1].value, len(acks)), (True, f'archive:{dest}', 1 + -(-len(data) // 7_000)))
+    assert any(re.search(r'Uploading my archive \(1\).zip: [\d.]+ MB of [\d.]+ MB \(\d+%\)', m) for m in shown), shown
+    assert 'Uploaded my archive (1).zip' in app.msg1.value and '301 posts of @jack' in app.msg1.value and 'Account 2' in app.msg1.value, app.msg1.value
+    assert not (tmp_path/'data'/'uploads'/'.upload.part').exists()
+    # its tweets.js alone
+    import zipfile
+    with zipfile.ZipFile(archive) as z: js = z.read('data/tweets.js')
+    send_file(app, 'tweets.js', js)
+    assert app.boxes[2].value.startswith('archive:') and '301 posts' in app.msg1.value, app.msg1.value
+    app.boxes[2].value = ''
+    # refused: not an archive's file; in the browser, over the limit; a zip that is not an X archive
+    fct.test_eq(send_file(app, 'notes.txt', b'hi'), [{'kind': 'ack', 'go': False}])
+    assert 'is not a .zip nor a .js' in app.msg1.value
+    app.receiver.on_msg(app.upload, {'kind': 'refused', 'name': 'twitter-2024.zip', 'size': 3 * 10**9}, [])
+    assert app.msg1.value.startswith('<div class="ht-msg ht-error">twitter-2024.zip is 3.00 GB, more than the 314.6 MB this page takes: upload data/tweets.js'), app.msg1.value
+    assert 'archive:/content/twitter-2024.zip' in app.msg1.value and app.msg1.value.count('. ') == 0 # one sentence
+    send_file(app, 'photos.zip', make_zip_without_tweets(tmp_path))
+    assert 'has no data/tweets.js' in app.msg1.value and app.boxes[2].value == '', app.msg1.value
+    fct.test_eq(app.upload.max_bytes, 300 * 2**20)
+
+def make_zip_without_tweets(tmp):
+    import io, zipfile
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, 'w') as z: z.writestr('photo.txt', 'not an archive')
+    return b.getvalue()
+
+def test_nothing_lost(tmp_path, tiny, archive, monkeypatch):
+    "A trained model with its predictions survives a retrain that fails (Push ticked, no token), a mistyped account and four accounts in one box"
+    for k in ('HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'X_BEARER_TOKEN'): monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv('HF_HOME', str(tmp_path/'hf')) # no saved login
+    monkeypatch.setenv('HF_TOKEN_PATH', str(tmp_path/'hf'/'token'))
+    app = make_app(tmp_path, tiny, max_steps=2, n=3, spec=f'archive:{archive}')
+    app.download_button.click()
+    app.train_button.click()
+    app.predict_button.click()
+    app.card_buttons[1].click()
+    run, preds, ds = app.state.run, list(app.state.predictions), app.state.dataset
+    before = dict(out1=app.out1.value, out2=app.out2.value, curve=app.curve.value, msg3=app.msg3.value, table=preds_html(app))
+    def same():
+        fct.test_eq((app.state.run, app.state.predictions, app.state.dataset), (run, preds, ds))
+        fct.test_eq(dict(out1=app.out1.value, out2=app.out2.value, curve=app.curve.value, msg3=app.msg3.value, table=preds_html(app)), before)
+        fct.test_eq(buttons(app), dict(download=False, train=False, predict=False))
+    loaded = spy(monkeypatch, app, train_mod, 'load_base')
+    app.push.value = True
+    app.train_button.click()
+    assert 'No Hugging Face token' in app.msg2.value and 'Secrets' in app.msg2.value and 'hf auth login' in app.msg2.value, app.msg2.value
+    assert 'The model trained before, on @jack, is kept, with its predictions in step 3.' in app.msg2.value, app.msg2.value
+    fct.test_eq(loaded, []) # refused before any loading
+    same()
+    assert 'Loading' not in app.progress_label.value and app.progress.bar_style == 'danger' and 'Stopped' in app.progress_label.value
+    app.push.value = False
+    app.boxes[0].value = f'archive:{tmp_path}/nosuch.zip' # mistyped
+    app.download_button.click()
+    assert 'No archive at' in app.msg1.value and 'steps 2 and 3 still use @jack' in app.msg1.value, app.msg1.value
+    same()
+    app.boxes[0].value = 'karpathy, ylecun, jack, biz'
+    app.download_button.click()
+    assert 'Put one account a box, three at most: &quot;karpathy, ylecun, jack, biz&quot; holds 4.' in app.msg1.value, app.msg1.value
+    same()
+    app.boxes[0].value = 'karpathy' # no X token: not an answer about snscrape
+    app.download_button.click()
+    assert 'X_BEARER_TOKEN' in app.msg1.value and 'Secrets' in app.msg1.value and 'snscrape' not in app.msg1.value, app.msg1.value
+    same()
+    app.base_model.value = str(tmp_path/'no-such-model') # a base that can't be had: said before the download and before training
+    app.boxes[0].value = f'archive:{archive}'
+    app.train_button.click()
+    assert 'No model folder at' in app.msg2.value and '--' not in app.msg2.value, app.msg2.value
+    same()
+    # a new download that works: the model trained before stays in step 3 until the next training
+    app.base_model.value = str(tiny)
+    jill = make_archive(tmp_path/'jill.zip', sample_tweets(300, handle='jill'), handle='jill', name='Jill')
+    app.boxes[0].value = f'archive:{jill}'
+    app.download_button.click()
+    assert 'Dataset ready' in app.msg1.value and 'The model trained on @jack stays in step 3' in app.msg2.value, app.msg2.value
+    app.predict_button.click()
+    assert '%40jack' in shares(app)[0] and app.state.run is run
+
+def test_worse_than_base(tmp_path, tiny, archive):
+    "A learning rate of 1: a training that ends worse than its base (or diverges) is a failure in red that says what to change, with no perplexity"
+    app = make_app(tmp_path, tiny, max_steps=4, n=2, spec=f'archive:{archive}', learning_rate=1.0)
+    app.download_button.click()
+    t0 = __import__('time').monotonic()
+    app.train_button.click()
+    waited = __import__('time').monotonic() - t0
+    msg = app.msg2.value
+    assert 'ht-error' in msg and ('worse than its base' in msg or 'diverged' in msg), msg
+    assert 'learning rate' in msg and '--' not in msg, msg
+    fct.test_eq(app.progress.bar_style, 'danger')
+    assert 'perplexity' not in app.out2.value, app.out2.value
+    if app.state.run: # worse, not diverged: the wait the user had, not the training loop's
+        secs = int(re.search(r'Done in (\d+) s', app.progress_label.value).group(1))
+        assert abs(secs - waited) <= 1, (app.progress_label.value, waited)
+
+def test_words_and_keys(tmp_path, tiny, archive):
+    "Labels on the boxes, Enter submits, Advanced is a button, the example does not overwrite an upload, no command-line flags"
+    from huggingtweets.core import UserError
+    app = make_app(tmp_path, tiny, max_steps=2, n=2)
+    fct.test_eq([b.description for b in app.boxes] + [app.prompt.description], ['Account 1', 'Account 2', 'Account 3', 'Prompt'])
+    assert isinstance(app.advanced, W.ToggleButton) and app.settings.layout.display == 'none'
+    app.advanced.value = True
+    assert app.settings.layout.display is None
+    app.boxes[0].value = f'archive:{archive}'
+    app.example_button.click()
+    fct.test_eq((app.boxes[0].value, app.boxes[1].value), (f'archive:{archive}', example_spec()))
+    assert 'Account 2' in app.msg1.value and 'clear the other boxes' in app.msg1.value, app.msg1.value
+    app.boxes[1].value = ''
+    app.boxes[0]._handle_msg({'content': {'data': {'method': 'custom', 'content': {'event': 'submit'}}}, 'buffers': []}) # Enter, as the browser sends it
+    assert 'Dataset ready' in app.msg1.value and 'shuffled 4 times' in app.msg1.value and 'epochs' not in app.msg1.value, app.msg1.value
+    app.train_button.click()
+    app.prompt.value = 'Today'
+    app.prompt._handle_msg({'content': {'data': {'method': 'custom', 'content': {'event': 'submit'}}}, 'buffers': []})
+    fct.test_eq(len(app.state.predictions), 2)
+    for e in ["Training diverged (the loss became nan): train again with a lower --learning-rate than 1.",
+              "learning_rate must be a positive number, not -1: change it, or leave it out for the default.",
+              "x The model is saved in m: push it later with `huggingtweets push m`."]:
+        h = app_mod.error_html(UserError(e))
+        assert '--' not in h and 'leave it out' not in h and 'huggingtweets push' not in h, h
 
 class FakeHub:
     "Stands in for `HfApi`: records what it is sent and the README it would upload; `fail` is raised by the next upload"
@@ -329,6 +467,35 @@ def test_cyborg_pushed_with_thumbnail(tmp_path, tiny, archive, monkeypatch):
     app.thumb_button.click()
     assert app.card_msg.value.startswith('<div class="ht-msg ht-error">Something went wrong: TypeError: a bug<details>'), app.card_msg.value
 
+def test_push_button(tmp_path, tiny, archive, monkeypatch):
+    "Step 3's button publishes the model trained without a push, with the token of Colab's Secrets; with none, it says where to put one"
+    import sys, types
+    for k in ('HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN'): monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv('HF_HOME', str(tmp_path/'hf')); monkeypatch.setenv('HF_TOKEN_PATH', str(tmp_path/'hf'/'token'))
+    app = make_app(tmp_path, tiny, max_steps=2, n=2, spec=f'archive:{archive}')
+    app.download_button.click()
+    app.train_button.click()
+    app.predict_button.click()
+    app.card_buttons[1].click()
+    app.thumb_button.click()
+    assert 'click &quot;Push to the Hub&quot;' in app.card_msg.value, app.card_msg.value
+    app.hub_button.click()
+    assert 'No Hugging Face token' in app.hub_msg.value and 'Secrets' in app.hub_msg.value, app.hub_msg.value
+    hub = FakeHub(token=None) # the token must come from Colab's Secrets
+    app.hub_api = hub
+    colab = types.ModuleType('google.colab')
+    colab.userdata = types.SimpleNamespace(get=lambda k: 'hf_fromsecrets' if k == 'HF_TOKEN' else None)
+    monkeypatch.setitem(sys.modules, 'google', types.ModuleType('google'))
+    monkeypatch.setitem(sys.modules, 'google.colab', colab)
+    app.hub_button.click()
+    fct.test_eq(hub.calls, [('create_repo', 'me/jack'), ('upload_folder', 'me/jack', LOCAL_ONLY, 'Upload huggingtweets model')])
+    fct.test_eq(app.state.push.token, 'hf_fromsecrets')
+    assert 'The model is on the Hub with its thumbnail: <a href="https://huggingface.co/me/jack"' in app.hub_msg.value, app.hub_msg.value
+    assert 'thumbnail: https://huggingface.co/me/jack/resolve/main/thumbnail.png' in hub.readme
+    assert '&amp;url=https%3A%2F%2Fhuggingface.co%2Fme%2Fjack"' in shares(app)[0] # the share links point to it
+    assert app.card_box in app.table.children and app.table.children.index(app.card_box) == 2 # the card still below its row
+    assert 'on the Hub' in app.out2.value
+
 SECRET = 'hf_SECRETtoken1234567890'
 
 def test_token_never_shown(tmp_path, tiny, archive, monkeypatch):
@@ -363,6 +530,26 @@ def test_offline_runs_where_wandb_put_them(tmp_path, tiny, archive, monkeypatch)
     runs = sorted((tmp_path/'elsewhere'/'wandb').glob('offline-run-*'))
     fct.test_eq(len(runs), 2) # preprocess and train
     fct.test_eq(sorted(app.state.run.wandb_dirs), runs)
-    m = re.search(r'offline in (.+?): upload them with <code>wandb sync (.+?)</code>', app.out2.value)
-    assert m, app.out2.value
-    fct.test_eq((m.group(1), set(m.group(2).split())), (str(tmp_path/'elsewhere'/'wandb'), {str(r) for r in runs}))
+    m = re.search(r'<div>W&amp;B ran offline; to upload the runs, copy: <input class="ht-copy" readonly [^>]*value="wandb sync ([^"]+)"></div>', app.out2.value)
+    assert m, app.out2.value # one short line, the command in a box to copy
+    fct.test_eq(set(m.group(1).split()), {str(r) for r in runs})
+
+def test_base_checked_at_once(tmp_path, tiny, monkeypatch):
+    "A Hub id the Hub can't be reached for, or does not know, is said before anything loads; a folder or a cached id asks nothing"
+    import huggingface_hub.constants as hc
+    from huggingface_hub.errors import RepositoryNotFoundError
+    from huggingtweets.core import UserError
+    monkeypatch.setattr(hc, 'HF_HUB_OFFLINE', False)
+    monkeypatch.setenv('HF_HUB_CACHE', str(tmp_path/'cache'))
+    class Api:
+        def __init__(self, fail): self.fail, self.asked = fail, []
+        def model_info(self, name, timeout=None): self.asked.append((name, timeout)); raise self.fail
+    down = Api(ConnectionError('no route'))
+    with pytest.raises(UserError, match=r'Could not reach the Hugging Face Hub to download distilgpt2 \(ConnectionError\)'): app_mod.check_base('distilgpt2', down)
+    assert down.asked[0][1] <= 10 # seconds, not minutes
+    import httpx2
+    gone = Api(RepositoryNotFoundError('404', response=httpx2.Response(404, request=httpx2.Request('GET', 'https://huggingface.co/api/models/x'))))
+    with pytest.raises(UserError, match='is not a model on the Hugging Face Hub'): app_mod.check_base('me/nosuch', gone)
+    untouched = Api(AssertionError('asked'))
+    app_mod.check_base(str(tiny), untouched)
+    fct.test_eq(untouched.asked, [])
