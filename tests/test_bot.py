@@ -89,9 +89,9 @@ def test_bluesky_posts_once_with_its_tag_and_facet(folder, server):
     [rec] = [p['record'] for p in pds.posts()]
     assert rec['text'].endswith(' ' + DEFAULT_TAG) and len(rec['text']) > len(DEFAULT_TAG) + 1 and graphemes(rec['text']) <= 300, rec
     tag_at = len(rec['text'].encode()) - len('#huggingtweets'.encode())
-    fct.test_eq(rec['facets'], [{'$type': 'app.bsky.richtext.facet', 'features': [{'$type': 'app.bsky.richtext.facet#tag', 'tag': 'huggingtweets'}],
-                                 'index': {'$type': 'app.bsky.richtext.facet#byteSlice', 'byteStart': tag_at, 'byteEnd': len(rec['text'].encode())}}] if '$type' in rec['facets'][0] else
-                [{'features': [{'$type': 'app.bsky.richtext.facet#tag', 'tag': 'huggingtweets'}], 'index': {'byteStart': tag_at, 'byteEnd': len(rec['text'].encode())}}])
+    [facet] = rec['facets'] # the tag is a hashtag Bluesky links: its UTF-8 byte range
+    fct.test_eq((facet['index']['byteStart'], facet['index']['byteEnd']), (tag_at, len(rec['text'].encode())))
+    fct.test_eq([(f['$type'], f['tag']) for f in facet['features']], [('app.bsky.richtext.facet#tag', 'huggingtweets')])
     fct.test_eq([s.id for s in sent], [pds.records[0][0]])
     login = json.loads(server.got('/xrpc/com.atproto.server.createSession')[0].body)
     fct.test_eq(login['identifier'], 'bot.example.com')
@@ -105,12 +105,15 @@ def test_bluesky_posts_once_with_its_tag_and_facet(folder, server):
     with sqlite3.connect(folder/STATE) as c: fct.test_eq(c.execute("select state, remote_id from posts order by n").fetchall(), [('sent', pds.records[0][0]), ('sent', pds.records[1][0])])
 
 def test_bluesky_long_posts_are_cut_at_a_word(folder, server):
+    "A tag of 280 graphemes (and many more characters) leaves 19 for the post: it is cut at a word, the tag whole"
     pds = FakePDS(server)
-    bsky(folder, server, tag='🤖🏽 ' + 'written by a language model ' * 9 + '#huggingtweets', max_length=200, min_length=150)
+    tag = '🤖🏽 ' + ' '.join(['written by a language model'] * 9) + ' (automated) #huggingtweets'
+    fct.test_eq(graphemes(tag), 280)
+    bsky(folder, server, tag=tag)
     [text] = [p['record']['text'] for p in pds.posts()]
-    tag = '🤖🏽 ' + ' '.join(('written by a language model ' * 9).split()) + ' #huggingtweets'
-    assert text.endswith('… ' + tag) and graphemes(text) <= 300 < len(text.encode()), (graphemes(text), text)
-    fct.test_eq(graphemes(tag), graphemes(tag.replace('🤖🏽', 'x')))
+    assert text.endswith('… ' + tag) and graphemes(text) <= 300 and graphemes(text) < len(text), (graphemes(text), text)
+    body = text[:-len('… ' + tag)]
+    assert body and not body.endswith(' '), text
 
 def test_bluesky_refusals(folder, server):
     FakePDS(server, handle='alice.bsky.social', did=ALICE_DID)
@@ -241,11 +244,11 @@ def masto(folder, server, **kw):
     return sent, out
 
 def test_mastodon_posts_within_the_instance_limit(folder, server):
-    m = FakeMastodon(server, max_chars=80)
-    masto(folder, server, max_length=120, min_length=100)
+    m = FakeMastodon(server, max_chars=36)
+    masto(folder, server)
     [st] = server.got('/api/v1/statuses')
     text = m.form(st)['status']
-    assert text.endswith('… ' + DEFAULT_TAG) and graphemes(text) <= 80, text
+    assert text.endswith('… ' + DEFAULT_TAG) and graphemes(text) <= 36, text
     fct.test_eq(server.got('/api/v1/accounts/verify_credentials')[0].headers['Authorization'], f'Bearer {TOKEN}')
 
 def test_mastodon_bot_flag(folder, server):
@@ -351,3 +354,17 @@ def test_mastodon_kill_after_a_reply_then_rerun(folder, server, monkeypatch):
     fct.test_eq([m.form(r)['in_reply_to_id'] for r in server.got('/api/v1/statuses')], [a])
     fct.test_eq(sent, [])
     with sqlite3.connect(folder/STATE) as c: fct.test_eq(c.execute('select kind, state, remote_id, reply_to from posts').fetchall(), [('reply', 'sent', '109000', a)])
+
+def test_x_posts_with_the_four_keys(folder, server):
+    "X, the optional third: OAuth 1.0a user context, through a local stand-in of the v2 API"
+    server.on('GET', '/2/users/me', reply({'data': {'id': '77', 'name': 'Alice bot', 'username': 'alicebot_x'}}))
+    server.on('POST', '/2/tweets', lambda r: reply({'data': {'id': '1800000000000000001', 'text': json.loads(r.body)['text'], 'edit_history_tweet_ids': ['1800000000000000001']}}, 201))
+    keys = dict(X_CONSUMER_KEY='ck-123456', X_CONSUMER_SECRET='cs-' + PASSWORD, X_ACCESS_TOKEN='77-' + TOKEN, X_ACCESS_TOKEN_SECRET='ats-123456789')
+    said = []
+    [s] = bot(folder, 'x:alicebot_x', base_url=server.url, env=keys, say=said.append, seed=0)
+    [r] = server.got('/2/tweets')
+    text = json.loads(r.body)['text']
+    assert text.endswith(DEFAULT_TAG) and graphemes(text) <= 280 and s.id == '1800000000000000001', text
+    assert r.headers['Authorization'].startswith('OAuth ') and 'oauth_consumer_key="ck-123456"' in r.headers['Authorization']
+    no_secret('\n'.join(said))
+    with pytest.raises(UserError, match='needs X_ACCESS_TOKEN_SECRET set'): bot(folder, 'x:alicebot_x', base_url=server.url, env=keys | {'X_ACCESS_TOKEN_SECRET': ''}, say=said.append)
