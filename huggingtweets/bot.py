@@ -569,11 +569,13 @@ def run_bot(model:str|Path, # A model folder trained here
     "Run `bot` once, or every `every` seconds until SIGINT or SIGTERM; how many rounds ran"
     if every is not None and every <= 0: raise UserError(f"--every must be a positive duration, not {every}.")
     if not 0 <= jitter < 1: raise UserError(f"jitter must be in [0, 1), not {jitter}.")
+    if every is None: # one round, as cron runs it: Ctrl-C and SIGTERM interrupt it as they do any command
+        bot(model, to, say=say, **kwargs)
+        return 1
     rng = rng or random.Random()
     with stop_on_signals() as stop:
         for rounds in itertools.count(1):
             bot(model, to, say=say, **kwargs)
-            if every is None: return rounds
             wait = every * rng.uniform(1 - jitter, 1 + jitter)
             if not stop.is_set(): say(f'Next round in {wait/60:.0f} minutes (Ctrl-C stops).')
             if stop.is_set() or stop.wait(wait):
