@@ -418,13 +418,13 @@ def new_post(pair, # The `(tokenizer, model)` pair of `generate.load_model`
              **kwargs, # Generation overrides: max_length, top_p, ...
             )->str|None:
     "A post that copies neither a training post nor one of `posted`; None when `tries` rounds found none"
-    from huggingtweets.memorize import generate_new, similarity, normalize, words, CopyMeasure
-    threshold, seen = train.measure.threshold, [normalize(p) for p in posted]
+    from huggingtweets.memorize import generate_new, words, TrainIndex
+    own = TrainIndex(posted, train.measure) # the bot's own posts, judged as training posts are
     topic = {w.lower() for w in words(re.sub(r'@\S+|https?://\S+', ' ', about))}
     for r in range(tries):
         preds = generate_new(pair, prompt, n, train, seed=None if seed is None else seed + 101 * r, **kwargs)
         ok = [p.text for p in preds if not p.copy_of and p.text.strip() and len(p.text.strip()) > len(prompt.strip()) and fits(p.text)
-              and not any(similarity(p.text, s) >= threshold for s in seen)]
+              and not ((m := own.match(p.text)) and m.copy)]
         if ok: return max(ok, key=lambda t: len(topic & {w.lower() for w in words(t)})) if topic else ok[0]
     return None
 
@@ -480,7 +480,7 @@ def bot(model:str|Path, # A model folder trained here (its huggingtweets.json na
     from huggingtweets.memorize import TrainIndex
     model, tag = Path(model), check_tag(tag)
     if max_replies < 0: raise UserError(f"max_replies must be at least 0, not {max_replies}.")
-    training = training_identities(model)
+    training_identities(model) # a folder without a record fails here, before any login
     posts = model/'training-posts.txt'
     if not posts.exists(): raise UserError(f"{model} has no training-posts.txt, so copies of real posts can't be told: the bot posts from a model folder trained here.")
     p = platform(to, base_url=base_url, env=env, sleep=sleep)
