@@ -169,11 +169,11 @@ def test_dry_run_sends_nothing(folder, server, capsys, monkeypatch):
     monkeypatch.setenv('BLUESKY_APP_PASSWORD', PASSWORD)
     pds = FakePDS(server)
     pds.mention(OTHER_DID, 'friend.bsky.social', '@bot.example.com hi')
-    rc = main(['bot', str(folder), '--to', 'bluesky:bot.example.com', '--reply', '--dry-run', '--base-url', server.url, '--seed', '0'])
+    rc = main(['bot', str(folder), '--to', 'bluesky:bot.example.com', '--reply', '--dry-run', '--base-url', server.url, '--seed', '0', '--prompt', 'Thinking about'])
     out, err = capsys.readouterr()
     assert rc == 0, err
     fct.test_eq([r for r in server.got() if r.method != 'GET' and r.path != '/xrpc/com.atproto.server.createSession'], [])
-    assert 'Would post: ' in out and 'Would answer friend.bsky.social: ' in out and DEFAULT_TAG in out, out
+    assert 'Would post: Thinking about' in out and 'Would answer friend.bsky.social: Thinking about' in out and 'Would answer friend.bsky.social: ' in out and DEFAULT_TAG in out, out
     assert not (folder/STATE).exists()
     no_secret(out, err)
 
