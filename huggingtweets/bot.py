@@ -455,7 +455,8 @@ def _update_if_old(model:Path, every:float, say:Callable):
     if age < every: return
     from huggingtweets.pipeline import update_model
     say(f'Updating {model}: it is {age/86400:.1f} days old ...')
-    r = update_model(model, progress=False)
+    try: r = update_model(model, progress=False)
+    except UserError as e: return say(f'Could not update the model ({e}); this round posts with it as it is.') # a round of cron still posts
     say(f'Updated to version {r.record.version}.' if r else 'No new post to train on: the model stays as it is.')
 
 def bot(model:str|Path, # A model folder trained here (its huggingtweets.json names its accounts)

@@ -316,6 +316,9 @@ def test_update_every_runs_update_when_old(folder, server, monkeypatch):
     os.utime(folder/'huggingtweets.json', (old, old))
     bsky(folder, server, update_every=86400)
     fct.test_eq(calls, [folder])
+    monkeypatch.undo()
+    sent, said = bsky(folder, server, update_every=86400) # the real update: this model was not trained here, which it says, and it posts anyway
+    assert any(s.startswith('Could not update the model (') and 'was not trained on this machine' in s for s in said) and len(sent) == 1, said
 
 def test_cli_errors(folder, capsys, monkeypatch):
     monkeypatch.delenv('BLUESKY_APP_PASSWORD', raising=False)
