@@ -330,7 +330,8 @@ def model_location(name:str, # A Hub id (`gpt2`, `user/name`) or the folder of a
     return name
 
 # %% ../nbs/00_core.ipynb #056b8503
-SECRET_ENV = ('WANDB_API_KEY', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'X_BEARER_TOKEN')
+SECRET_ENV = ('WANDB_API_KEY', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'X_BEARER_TOKEN', 'BLUESKY_APP_PASSWORD', 'MASTODON_ACCESS_TOKEN',
+              'X_CONSUMER_SECRET', 'X_ACCESS_TOKEN', 'X_ACCESS_TOKEN_SECRET')
 
 def netrc_path(env:dict)->Path:
     "The netrc file, where `wandb login` saves its key: `NETRC`, else `~/.netrc` (or `~/_netrc`)"
