@@ -915,6 +915,7 @@ def push_to_hub(self:App, _=None):
     if run is None: raise UserError('Train the neural network in Step 2 first.')
     push = self.state.push or PushTo(self.repo_id.value.strip() or None, token=hub_token(), api=self.hub_api)
     self.hub_msg.value = message_html('Pushing the model to the Hugging Face Hub...')
+    if self.state.predictions: run.record.samples = [p for p, c in zip(self.state.predictions, self.state.copies) if c is None] # the round on screen, on the card
     url = publish(run.folder, push, run.record, commit_message='Upload huggingtweets model')
     self.state.push = push
     self.out2.value = run_html(run)

@@ -148,7 +148,7 @@ def render_card(record:ModelRecord, # The model's record
         tuned_on=f"{md_text(handles[0])}'s tweets" if len(handles) == 1 else f'tweets from {join_names([md_text(h) for h in handles])}',
         valid_loss=t.valid_loss, perplexity=t.perplexity, base_loss=t.base_valid_loss, n_valid=sum(a.valid_posts for a in accounts),
         languages_md=languages_md, language_note=html.escape(note, quote=False) if note else '', memo=memo, memo_pct=memo and f"{memo['share']:.0%}", memo_how=memo_how,
-        lora=lora, model_id_py=repr(model_id), prompt_py=json.dumps(prompt), version=record.version)
+        lora=lora, model_id_py=repr(model_id), prompt_py=json.dumps(prompt), version=record.version, samples=[md_text(s) for s in record.samples[:10]])
 
 # %% ../nbs/13_card.ipynb #5f93e916
 def write_card(folder:str|Path, # A model folder

@@ -164,6 +164,7 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
                 with phase(timings, 'save'):
                     art = saving.result() if saving else _save_weights(tok, model, folder, cfg, run, ds.name)
                     record = _record(ds, res, links, repo, dataset_repo, cfg, memo, timings, previous)
+                    record.samples = [p.text for p in preds if p.copy_of is None]
                     _keep_avatars(ds, folder)
                     if previous: _keep_drawn(out, folder)
                     (folder/'training-posts.txt').write_text(''.join(t + '\n' for t in index.texts), encoding='utf-8')

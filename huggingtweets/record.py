@@ -32,6 +32,7 @@ class ModelRecord:
     timings:dict=field(default_factory=dict) # Seconds each phase of the run took
     versions:dict=field(default_factory=dict) # Versions of huggingtweets, torch, transformers...
     version:int=1 # 1 when first trained, one more each time `update` trains it on new posts
+    samples:list=field(default_factory=list) # Posts it wrote that copy no training post, shown on its card: the first predictions, or the app's last round when it pushes
 
     @property
     def name(self)->str: return self.dataset.name

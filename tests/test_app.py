@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 import pytest
 import fastcore.test as fct
+from huggingtweets.card import md_text
 from PIL import Image
 from util import make_archive, sample_tweets, shared
 from util import readable_tiny_model
@@ -492,6 +493,8 @@ def test_push_button(tmp_path, tiny, archive, monkeypatch):
     fct.test_eq(app.state.push.token, 'hf_fromsecrets')
     assert 'The model is on the Hub with its thumbnail: <a href="https://huggingface.co/me/jack"' in app.hub_msg.value, app.hub_msg.value
     assert 'thumbnail: https://huggingface.co/me/jack/resolve/main/thumbnail.png' in hub.readme
+    shown = [p for p, c in zip(app.state.predictions, app.state.copies) if c is None]
+    assert shown and '## Posts it wrote' in hub.readme and all(md_text(p) in hub.readme for p in shown) # the round on screen, on the card
     assert '&amp;url=https%3A%2F%2Fhuggingface.co%2Fme%2Fjack"' in shares(app)[0] # the share links point to it
     assert app.card_box in app.table.children and app.table.children.index(app.card_box) == 2 # the card still below its row
     assert 'on the Hub' in app.out2.value

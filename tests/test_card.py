@@ -263,3 +263,13 @@ def test_thumbnail_drawn_by_the_app_once_pushed(tmp_path):
     assert pushed.data.thumbnail == 'https://huggingface.co/me/p69ns/resolve/main/thumbnail.png'
     local = render_card(seed_record(), str(tmp_path), folder=tmp_path)
     assert local.data.thumbnail == SEED_AVATAR  # a local folder has no URL yet: the avatar stands in
+
+
+def test_posts_it_wrote_are_listed_escaped():
+    "The samples on the card are its own posts, with their HTML and Markdown made inert; a card without samples has no such section"
+    r = seed_record()
+    r.samples = ['My dream is a <script>alert(1)</script> [bot](https://evil.example) ![x](https://evil.example/x.png)', 'Just baking bread today']
+    text = render_card(r, 'a/b').content
+    section = text.split('## Posts it wrote')[1].split('## Limitations')[0]
+    assert '- Just baking bread today' in section and '<script>' not in section and '](https://evil' not in section, section
+    assert '## Posts it wrote' not in render_card(seed_record(), 'a/b').content

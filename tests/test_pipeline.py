@@ -2,6 +2,7 @@
 import json, shutil
 from pathlib import Path
 import pytest
+from huggingtweets.card import md_text
 from util import wandb_env
 from huggingface_hub import ModelCard
 from huggingtweets.core import Account, Post, UserError
@@ -108,6 +109,8 @@ def test_the_card(run):
     assert f"model={r.folder.name!r}" in card.content and str(r.folder.parent) not in card.content  # the folder until pushed, without a path of this machine
     assert 'tracked with W&B in offline mode' in card.content and 'wandb.ai/' not in card.content.split('## Training data')[1]
     assert "Of 4 tweets the model wrote" in card.content and 'pre-trained tiny which' in card.content
+    assert r.record.samples == [p for p, c in zip(r.predictions, r.copies) if c is None] and r.record.samples  # the first predictions that copy nothing
+    assert '## Posts it wrote' in card.content and all(md_text(p) in card.content for p in r.record.samples)
 
 
 def test_it_generates(run):
