@@ -148,33 +148,30 @@ def check_syncs(ctx:Ctx)->dict:
         def on_log(self, args, state, control, logs=None, **kw): Where.logging = False
     def seen(message, *a, **kw):
         if Where.step >= 4 and 'synchroniz' in str(message): counts['log' if Where.logging else 'step'] += 1 # from the first replay on
-    old = warnings.showwarning
-    warnings.showwarning = seen
     torch.cuda.set_sync_debug_mode('warn')
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(): # restores showwarning after
             warnings.simplefilter('always')
             warnings.showwarning = seen
             with causal_training(m, ctx.block), fused_gelu(m): r = train_fast(m, blocks, ctx.config(str(ctx.base()), max_steps=100), [Where()], precision='bf16')
-    finally: torch.cuda.set_sync_debug_mode(0); warnings.showwarning = old
+    finally: torch.cuda.set_sync_debug_mode(0)
     per = counts['step'] / max(1, r.steps - 4)
     return result('PASS' if r.graph and counts['step'] == 0 else 'FAIL', f"{counts['step']} syncs outside logging in {r.steps - 4} replayed steps ({counts['log']} while logging)",
                   syncs_per_step=per, log_syncs=counts['log'], graph=r.graph)
 
 
-class _Updates:
+def updates_callback(model):
     "A callback that keeps each step's loss, grad norm and the size of the update to one weight"
-    def __new__(cls, model):
-        from transformers import TrainerCallback
-        class Updates(TrainerCallback):
-            def __init__(self): self.w, self.sizes, self.logs = model.lm_head.weight, [], []
-            def on_train_begin(self, args, state, control, **kw): self.last = self.w.detach().float().clone()
-            def on_step_end(self, args, state, control, **kw):
-                now = self.w.detach().float().clone()
-                self.sizes.append((now - self.last).norm().item()); self.last = now
-            def on_log(self, args, state, control, logs=None, **kw):
-                if 'loss' in logs: self.logs.append((logs['loss'], logs['grad_norm']))
-        return Updates()
+    from transformers import TrainerCallback
+    class Updates(TrainerCallback):
+        def __init__(self): self.w, self.sizes, self.logs = model.lm_head.weight, [], []
+        def on_train_begin(self, args, state, control, **kw): self.last = self.w.detach().float().clone()
+        def on_step_end(self, args, state, control, **kw):
+            now = self.w.detach().float().clone()
+            self.sizes.append((now - self.last).norm().item()); self.last = now
+        def on_log(self, args, state, control, logs=None, **kw):
+            if 'loss' in logs: self.logs.append((logs['loss'], logs['grad_norm']))
+    return Updates()
 
 
 def check_graph_vs_eager(ctx:Ctx)->dict:
@@ -189,7 +186,7 @@ def check_graph_vs_eager(ctx:Ctx)->dict:
         tok, m = load_base(base)
         m.to('cuda' if ctx.cuda else 'cpu')
         blocks = tokenize(ds.splits['train'], tok, ctx.block).with_format('torch')
-        cb = _Updates(m)
+        cb = updates_callback(m)
         cfg = ctx.config(base, max_steps=ctx.compare)
         with causal_training(m, ctx.block), fused_gelu(m):
             r = train_fast(m, blocks, cfg, [cb], precision='bf16' if ctx.cuda else 'fp32', graph=graph and ctx.cuda)

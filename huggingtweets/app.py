@@ -910,7 +910,7 @@ def use_thumbnail(self:App, _=None):
 @patch
 @step('push', 'hub_msg')
 def push_to_hub(self:App, _=None):
-    "Publish the trained model (its card, thumbnail and the predictions drawn as cards stay beside it) on the Hub, with the token of the environment or Colab's Secrets"
+    "Publish the trained model on the Hub (its card lists the predictions on screen, its thumbnail beside it), with the token of the environment or Colab's Secrets"
     run = self.state.run
     if run is None: raise UserError('Train the neural network in Step 2 first.')
     push = self.state.push or PushTo(self.repo_id.value.strip() or None, token=hub_token(), api=self.hub_api)
