@@ -35,8 +35,11 @@ def rate_limit_wait(reset:float|None, # When the limit resets (epoch seconds), i
     now = time.time() if now is None else now
     wait = UNKNOWN_WAIT if reset is None else max(0., reset - now) + 1
     if wait <= max_wait: return wait
-    at = dt.datetime.fromtimestamp(now + wait).astimezone().strftime('%H:%M %Z')
-    raise UserError(f"{service} is rate-limiting requests for about {math.ceil(wait/60)} more minutes: try again after {at}.")
+    try: when = dt.datetime.fromtimestamp(now + wait).astimezone()
+    except (OverflowError, OSError, ValueError): raise UserError(f"{service} is rate-limiting requests until a time too far off to name: try again another day.") from None
+    at = when.strftime('%H:%M %Z' if when.date() == dt.datetime.fromtimestamp(now).astimezone().date() else '%Y-%m-%d %H:%M %Z') # another day: its date too
+    span = f'{math.ceil(wait/60)} more minutes' if wait < 2 * 3600 else f'{wait/3600:.0f} more hours' if wait < 2 * 86400 else f'{wait/86400:.0f} more days'
+    raise UserError(f"{service} is rate-limiting requests for about {span}: try again after {at}.")
 
 def with_retries(call, # A function of no arguments that raises `RateLimited` when rate-limited
                  service:str, # Who limits us, for the message
