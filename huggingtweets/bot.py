@@ -479,7 +479,7 @@ class Mastodon(Platform):
         for fn in (self.api.instance_v2, self.api.instance_v1):
             try: i = self.call(f'reading the configuration of {self.host}', fn)
             except UserError: continue
-            n = _get(i, 'configuration', 'statuses', 'max_characters') or _get(i, 'max_toot_chars')
+            n = _get(i, 'configuration', 'statuses', 'max_characters', default=_get(i, 'max_toot_chars'))
             if n is None: continue
             if type(n) is int and 10 <= n <= 1_000_000: return n
             self.notes.append(f"{self.host} gives its post limit as {str(n)[:20]!r}, which is not a length: posts keep to Mastodon's usual {self.default_limit} characters.")
@@ -509,6 +509,10 @@ class Mastodon(Platform):
         return [(str(_get(s, 'id')), html_to_text(_get(s, 'content', default=''))) for s in self.call('reading its latest posts', self.api.account_statuses, self.id, limit=n) or []]
 
 # %% ../nbs/21_bot.ipynb #6b83d92f
+def _drop_odd_reset(r, *args, **kw):
+    "A requests hook: an `x-rate-limit-reset` that is not a number of seconds is dropped (tweepy would fail on it), so the usual short wait applies"
+    if not str(r.headers.get('x-rate-limit-reset', '0')).strip().isdigit(): del r.headers['x-rate-limit-reset']
+
 class X(Platform):
     "An X account, through tweepy (OAuth 1.0a user context)"
     name, default_limit = 'X', 280
@@ -537,6 +541,7 @@ class X(Platform):
         keys = [self.secret(k) for k in self.secret_env]
         self.client = tweepy.Client(consumer_key=keys[0], consumer_secret=keys[1], access_token=keys[2], access_token_secret=keys[3])
         self.client.session = BaseURLSession(self.base_url, self.timeout)
+        self.client.session.hooks['response'].append(_drop_odd_reset)
         u = self.call('checking the keys', self.client.get_me, user_auth=True).data
         self.id = str(u['id'])
         return Me(u['username'], self.id, {f"x:{u['username'].lower()}", f'x:{self.account.lower()}'})
@@ -622,9 +627,11 @@ def _recover(p:Platform, state:BotState, say:Callable):
     pending = state.rows('pending')
     if not pending: return
     from huggingtweets.memorize import normalize
-    recent = [(i, normalize(t)) for i, t in p.recent()]
-    for r in pending: # the body, not the whole text: Mastodon shows `@user@instance` as `@user`
-        if (i := next((i for i, t in recent if normalize(r.body) in t), None)) is not None:
+    unprefixed = lambda t: normalize(re.sub(r'^\s*(?:@\S+\s+)+', '', t)) # the text less its leading mentions: Mastodon shows `@user@instance` as `@user`
+    recent = [(i, unprefixed(t)) for i, t in p.recent()]
+    known = {r.remote_id for r in state.rows('sent')}
+    for r in pending: # the whole text, never a part: a short post is part of many
+        if (i := next((i for i, t in recent if t == unprefixed(r.text) and i not in known), None)) is not None:
             state.sent(r.n, i); say(f'Found a post the last run sent but had not recorded: {i}')
         else: state.forget(r.n)
 

@@ -433,3 +433,151 @@ def test_sigkill_between_posting_and_saving_then_rerun(folder, server):
     fct.test_eq(len(pds.records), 2)
     assert pds.records[0][2]['text'] != pds.records[1][2]['text']
     with sqlite3.connect(folder/STATE) as c: fct.test_eq(c.execute('select state, remote_id from posts order by n').fetchall(), [('sent', pds.records[0][0]), ('sent', pds.records[1][0])])
+
+# ----------------------------------------------------------------------------- issue 26: what the real servers and a hostile probe showed
+
+def test_bluesky_mentions_paged_back_past_other_notifications_and_decided_by_what_was_answered(folder, server):
+    "A mention behind 51 follows and a page of bots' mentions is still answered; one dated before the last answer (the AppView dates by the earlier of posting and indexing) is answered too"
+    pds = FakePDS(server)
+    a = pds.mention(OTHER_DID, 'friend.bsky.social', '@bot.example.com coffee or tea?')
+    for i in range(55): pds.mention(f'did:plc:beepbeepbeepbeepbeep{i:04d}', f'beep{i}.bsky.social', '@bot.example.com beep', labels=['bot'])
+    for i in range(51): pds.mention(f'did:plc:followerfollowerfollo{i:04d}', f'fan{i}.bsky.social', '', reason='follow')
+    sent, said = bsky(folder, server, reply=True, post=False)
+    fct.test_eq([p['record']['reply']['parent']['uri'] for p in pds.posts()], [a['uri']])
+    asks = server.got('/xrpc/app.bsky.notification.listNotifications')
+    assert all(r.query.get('reasons') == ['mention', 'reply'] for r in asks) and len(asks) == 2 and asks[1].param('cursor'), [r.query for r in asks]
+    late = pds.mention(OTHER_DID, 'friend.bsky.social', '@bot.example.com and now?')
+    pds.notifications[-1]['indexedAt'] = '2026-12-05T09:00:00.000Z' # before every other notification
+    bsky(folder, server, reply=True, post=False)
+    fct.test_eq([p['record']['reply']['parent']['uri'] for p in pds.posts()], [a['uri'], late['uri']])
+    fct.test_eq(len(server.got('/xrpc/app.bsky.notification.listNotifications')), 3) # the second round stopped at the first page: it holds an answered one
+
+def test_bluesky_post_languages_from_the_record(folder, server):
+    rec = ModelRecord.load(folder)
+    rec.languages = [['fr', 0.7], ['en', 0.25], ['und', 0.05]]
+    rec.save(folder)
+    pds = FakePDS(server)
+    bsky(folder, server)
+    fct.test_eq(pds.posts()[0]['record']['langs'], ['fr', 'en'])
+
+def test_bluesky_thread_cap_rootless_mention_and_one_failure_never_stops_the_others(folder, server):
+    pds = FakePDS(server)
+    thread = {'uri': f'at://{OTHER_DID}/app.bsky.feed.post/3kroot0000001', 'cid': cid(77)}
+    ms = [pds.mention(OTHER_DID, 'friend.bsky.social', f'@bot.example.com round {i}', reason='reply', root=thread) for i in range(3)]
+    rootless = pds.mention(ALICE_DID, 'pal.bsky.social', '@bot.example.com hi', reason='reply', root={'uri': f'at://{ALICE_DID}/app.bsky.feed.post/3kgone0000001'}) # a root without its cid
+    pds.fail_create = [reply({'error': 'InternalServerError', 'message': 'down'}, 500)] # the first answer fails
+    sent, said = bsky(folder, server, reply=True, post=False, thread_replies=3)
+    answered = [p['record']['reply']['parent']['uri'] for p in pds.posts()[1:]]
+    fct.test_eq(answered, [ms[1]['uri'], ms[2]['uri'], rootless['uri']]) # the failed one is left for the next round; the others went on
+    assert any(s.startswith('Could not answer friend.bsky.social this round (') for s in said), said
+    fct.test_eq({k: pds.posts()[-1]['record']['reply']['root'][k] for k in ('uri', 'cid')}, rootless) # its root can't be found: it is its own
+    sent, said = bsky(folder, server, reply=True, post=False, thread_replies=3)
+    fct.test_eq([s.to for s in sent], [ms[0]['uri']]) # the failed one, the next round: the thread's third answer
+    more = pds.mention(OTHER_DID, 'friend.bsky.social', '@bot.example.com again!', reason='reply', root=thread)
+    sent, said = bsky(folder, server, reply=True, post=False, thread_replies=3)
+    fct.test_eq(sent, []) # the thread has had its three answers
+    assert 'Not answering friend.bsky.social: the bot answered 3 times in that thread already.' in said, said
+
+def test_dry_run_without_credentials_or_server_and_only_replies(folder, server, capsys, monkeypatch):
+    monkeypatch.delenv('BLUESKY_APP_PASSWORD', raising=False)
+    rc = main(['bot', str(folder), '--to', 'bluesky:nobody.invalid', '--dry-run', '--reply', '--seed', '0'])
+    out, err = capsys.readouterr()
+    assert rc == 0 and 'Dry run without BLUESKY_APP_PASSWORD: the account, its bot label' in out and 'Would post: ' in out and 'Mentions are not read' in out, (out, err)
+    assert not (folder/STATE).exists()
+    monkeypatch.setenv('BLUESKY_APP_PASSWORD', PASSWORD); monkeypatch.setenv('HUGGINGTWEETS_PLC_URL', server.url)
+    pds = FakePDS(server)
+    a = pds.mention(OTHER_DID, 'friend.bsky.social', '@bot.example.com hi')
+    rc = main(['bot', str(folder), '--to', 'bluesky:bot.example.com', '--only-replies', '--base-url', server.url, '--seed', '0'])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    fct.test_eq([p['record'].get('reply', {}).get('parent', {}).get('uri') for p in pds.posts()], [a['uri']]) # the answer, and no new post
+
+def test_a_server_that_sends_a_byte_a_second_meets_the_deadline(folder):
+    "Each read gets a byte before the read timeout: only a total deadline ends the request"
+    import socket
+    srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(4)
+    stop = threading.Event()
+    def drip():
+        while not stop.is_set():
+            try: conn, _ = srv.accept()
+            except OSError: return
+            def one(c):
+                c.recv(65536)
+                for b in b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n' + b' ' * 100:
+                    if stop.wait(0.5): break
+                    try: c.sendall(bytes([b]))
+                    except OSError: break
+                c.close()
+            threading.Thread(target=one, args=(conn,), daemon=True).start()
+    threading.Thread(target=drip, daemon=True).start()
+    url = f'http://127.0.0.1:{srv.getsockname()[1]}'
+    try:
+        for to, env in [('bluesky:bot.example.com', {'BLUESKY_APP_PASSWORD': PASSWORD}), ('mastodon:@bot@example.social', {'MASTODON_ACCESS_TOKEN': TOKEN})]:
+            with pytest.raises(UserError, match=r'had not finished answering after 2 seconds while'):
+                bot(folder, to, base_url=url, env=env, say=lambda s: None, deadline=2)
+    finally: stop.set(); srv.close()
+
+def test_state_file_hostile(folder, server, capsys, monkeypatch):
+    monkeypatch.setenv('BLUESKY_APP_PASSWORD', PASSWORD); monkeypatch.setenv('HUGGINGTWEETS_PLC_URL', server.url)
+    pds = FakePDS(server)
+    def run():
+        rc = main(['bot', str(folder), '--to', 'bluesky:bot.example.com', '--base-url', server.url, '--seed', '0'])
+        out, err = capsys.readouterr()
+        return rc, err
+    (folder/STATE).symlink_to(folder/'elsewhere.sqlite') # dangling: never written through
+    rc, err = run()
+    assert rc == 1 and 'is a symbolic link' in err and err.count('\n') == 1 and not (folder/'elsewhere.sqlite').exists(), err
+    (folder/STATE).unlink()
+    (folder/STATE).write_bytes(b'{"posts": []}' * 300) # corrupt
+    rc, err = run()
+    assert rc == 1 and 'is damaged or is not a bot' in err and err.count('\n') == 1, err
+    (folder/STATE).unlink()
+    held = BotState(folder/STATE, 'bluesky', 'bot.example.com') # another bot on the same state
+    rc, err = run()
+    assert rc == 1 and err.startswith('Error: Another bot is running on') and err.count('\n') == 1, err
+    held.close()
+    fct.test_eq(len(pds.records), 0) # nothing posted by a run that could not record it
+    rc, err = run()
+    assert rc == 0 and len(pds.records) == 1, err
+
+def test_mastodon_long_name_odd_limits(folder, server):
+    "A mention from a 600-character name is left (it would leave no room), and the others are answered, round after round; a limit of -5 or true is not a length"
+    m = FakeMastodon(server)
+    m.mention('x' * 600 + '@far.social', 'hello')
+    b = m.mention('friend@other.social', 'tell me about running')
+    sent, said = masto(folder, server, reply=True, post=False)
+    fct.test_eq([m.form(r)['in_reply_to_id'] for r in server.got('/api/v1/statuses')], [b])
+    assert any(s.startswith('Not answering ' + 'x' * 600) and s.endswith('its name leaves no room for an answer.') for s in said), said
+    c = m.mention('pal@other.social', 'and music?')
+    masto(folder, server, reply=True, post=False)
+    fct.test_eq([m.form(r)['in_reply_to_id'] for r in server.got('/api/v1/statuses')], [b, c])
+    for bad in (-5, True, 0): # (Mastodon.py reads '500' as 500)
+        server.on('GET', '/api/v2/instance/', reply({'domain': 'example.social', 'configuration': {'statuses': {'max_characters': bad}}}))
+        sent, said = masto(folder, server)
+        assert len(sent) == 1 and any('which is not a length' in s for s in said) and graphemes(sent[0].text) <= 500, said
+
+def test_x_odd_answers_and_absurd_every(folder, server):
+    server.on('GET', '/2/users/me', reply({'data': {'id': '77', 'name': 'Alice bot', 'username': 'alicebot_x'}}))
+    server.on('POST', '/2/tweets', reply({}, 200)) # 200 with no tweet
+    keys = dict(X_CONSUMER_KEY='ck-123456', X_CONSUMER_SECRET='cs-123456', X_ACCESS_TOKEN='77-123456', X_ACCESS_TOKEN_SECRET='ats-123456789')
+    with pytest.raises(UserError, match=r"The request to X \(127.0.0.1:\d+\) failed while posting \(the answer was not JSON\)"):
+        bot(folder, 'x:alicebot_x', base_url=server.url, env=keys, say=lambda s: None, seed=0)
+    server.on('GET', '/2/users/77/tweets', reply({'data': [], 'meta': {'result_count': 0}})) # the next round finds the row the {} left pending not posted
+    server.on('POST', '/2/tweets', reply({'title': 'Too Many Requests'}, 429, {'x-rate-limit-reset': 'soon'}))
+    waits = []
+    with pytest.raises(UserError, match='still rate-limiting requests after 3 waits'):
+        bot(folder, 'x:alicebot_x', base_url=server.url, env=keys, say=lambda s: None, seed=0, sleep=waits.append)
+    fct.test_eq(waits, [5.0] * 3) # a reset that is not a time: the usual short wait
+    with sqlite3.connect(folder/STATE) as c: fct.test_eq(c.execute('select state from posts').fetchall(), [('pending',)]) # only the last, rate-limited one: the {} one was settled
+    for every in (1e12, float('inf')):
+        with pytest.raises(UserError, match='longer than a year'): run_bot(folder, 'x:alicebot_x', every, say=lambda s: None)
+
+def test_rate_limit_resetting_another_day_says_the_date():
+    from huggingtweets.social import rate_limit_wait
+    import datetime as dt
+    now = dt.datetime(2026, 12, 5, 12, 0).timestamp()
+    with pytest.raises(UserError) as e: rate_limit_wait(now + 3 * 86400, 'X', 60, now)
+    assert 'about 3 more days: try again after 2026-12-08 ' in str(e.value), e.value
+    with pytest.raises(UserError) as e: rate_limit_wait(now + 600, 'X', 60, now)
+    assert 'about 11 more minutes: try again after 12:' in str(e.value), e.value
+    with pytest.raises(UserError, match='too far off to name'): rate_limit_wait(1e30, 'X', 60, now)
