@@ -314,6 +314,12 @@ def _labelled_bot(labels)->bool:
     vals = labels.get('values') if isinstance(labels, dict) else labels
     return any(isinstance(l, dict) and l.get('val') == 'bot' and not l.get('neg') for l in vals or [])
 
+def _host(url:str)->str:
+    "The host and port of `url`, loopback names made one"
+    u = urlsplit(url)
+    host = '127.0.0.1' if u.hostname in ('localhost', '::1') else u.hostname
+    return f"{host}:{u.port or (443 if u.scheme == 'https' else 80)}"
+
 class Bluesky(Platform):
     "A Bluesky account, through atproto: its handle resolved to its DID and PDS, as every atproto client does"
     name, secret_env, default_limit, max_bytes = 'Bluesky', ('BLUESKY_APP_PASSWORD',), 300, 3000
@@ -360,10 +366,12 @@ class Bluesky(Platform):
         self.did, pds = self.resolve()
         self.base_url = self.given_url or pds
         self.client = Client(base_url=self.base_url, request=Request(timeout=self.timeout))
+        elsewhere = self.given_url and _host(self.given_url) != _host(pds)
         try: self.call(f'logging in as {self.account}', self.client.login, self.account, password, fetch_bsky_profile=False)
-        except _Refused as e:
-            if self.given_url and urlsplit(self.given_url).netloc != urlsplit(pds).netloc:
-                raise UserError(f"{urlsplit(self.given_url).netloc} refused to log in {self.account} ({e}): its DID document says the account lives on {pds}, so drop --base-url or give that server.") from None
+        except (_Refused, UserError) as e:
+            if elsewhere: # the account's own server would say more: blame the server, not the password
+                raise UserError(f"{urlsplit(self.given_url).netloc} did not log in {self.account} ({str(e).rstrip('.')}): its DID document says the account lives on {pds}, so drop --base-url or give that server.") from None
+            if not isinstance(e, _Refused): raise
             raise UserError(f"Bluesky refused the app password of {self.account} ({e}): make a new one in Settings > Privacy and security > App passwords and set BLUESKY_APP_PASSWORD to it.") from None
         if _jwt_scope(self.client._session.access_jwt) == 'com.atproto.access': # what the PDS grants the account's own password; an app password gets com.atproto.appPass
             raise UserError(f"BLUESKY_APP_PASSWORD holds the main password of {self.account}, which can change the account itself: make an app password in Settings > Privacy and security > App passwords and set it instead.")

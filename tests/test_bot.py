@@ -156,7 +156,7 @@ def test_bluesky_refusals(folder, server):
         other.on('GET', '/xrpc/com.atproto.identity.resolveHandle', reply({'did': ALICE_DID}))
         other.on('POST', '/xrpc/com.atproto.server.createSession', reply({'error': 'AuthenticationRequired', 'message': 'Invalid identifier or password'}, 401))
         msg = fails(base_url=other.url)
-    assert msg.startswith(f'{other.url[7:]} refused to log in alice.bsky.social') and f'its DID document says the account lives on {server.url}, so drop --base-url' in msg, msg
+    assert msg.startswith(f'{other.url[7:]} did not log in alice.bsky.social (AuthenticationRequired') and f'its DID document says the account lives on {server.url}, so drop --base-url' in msg, msg
 
 def test_bluesky_bot_label_and_mark_bot(folder, server):
     "The account must carry Bluesky's `bot` self-label: a description that says 'bot' is not it; --mark-bot adds it to the profile record, keeping the rest, by compare-and-swap"
