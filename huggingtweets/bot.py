@@ -141,18 +141,26 @@ class BotState:
             self.db.executescript(_SCHEMA)
             if 'thread' not in [r[1] for r in self.db.execute('pragma table_info(posts)')]: self.db.execute('alter table posts add column thread text') # a state of an older version
             self.rows(); self.cursor
-        except sqlite3.Error as e:
+            with self.tx(): pass # another program holding the write lock is found now, not after a post
+        except (sqlite3.Error, UserError) as e:
             self.close()
-            if 'locked' in str(e) or 'busy' in str(e): raise UserError(f"The bot's state {self.path} is locked by another program: stop it, then run again.") from None
-            raise UserError(f"The bot's state {self.path} is damaged or is not a bot's state ({e}): move it away and run again; the new state forgets what was posted, so the first round may answer old mentions again.") from None
+            if isinstance(e, UserError): raise
+            raise self._error(e) from None
+
+    def _error(self, e:sqlite3.Error)->UserError:
+        if 'locked' in str(e) or 'busy' in str(e): return UserError(f"The bot's state {self.path} is locked by another program: stop it, then run again.")
+        return UserError(f"The bot's state {self.path} is damaged or is not a bot's state ({e}): move it away and run again; the new state forgets what was posted, so the first round may answer old mentions again.")
 
     @contextmanager
     def tx(self):
-        "A transaction: all of it or none"
-        self.db.execute('begin immediate')
+        "A transaction: all of it or none; a locked or damaged file is one sentence"
+        try: self.db.execute('begin immediate')
+        except sqlite3.Error as e: raise self._error(e) from None
         try: yield self.db
         except BaseException: self.db.execute('rollback'); raise
-        else: self.db.execute('commit')
+        else:
+            try: self.db.execute('commit')
+            except sqlite3.Error as e: raise self._error(e) from None
 
     def rows(self, state:str|None=None)->list[Row]:
         "This account's posts, oldest first; those in `state` only when given"

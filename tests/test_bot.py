@@ -536,6 +536,11 @@ def test_state_file_hostile(folder, server, capsys, monkeypatch):
     rc, err = run()
     assert rc == 1 and err.startswith('Error: Another bot is running on') and err.count('\n') == 1, err
     held.close()
+    other = sqlite3.connect(folder/STATE, isolation_level=None) # another program writing to it
+    other.execute('begin exclusive')
+    rc, err = run()
+    assert rc == 1 and 'is locked by another program: stop it' in err and err.count('\n') == 1, err
+    other.execute('rollback'); other.close()
     fct.test_eq(len(pds.records), 0) # nothing posted by a run that could not record it
     rc, err = run()
     assert rc == 0 and len(pds.records) == 1, err
