@@ -378,7 +378,8 @@ class Bluesky(Platform):
         try: self.call(f'logging in as {self.account}', self.client.login, self.account, password, fetch_bsky_profile=False)
         except (_Refused, UserError) as e:
             if elsewhere: # the account's own server would say more: blame the server, not the password
-                raise UserError(f"{urlsplit(self.given_url).netloc} did not log in {self.account} ({str(e).rstrip('.')}): its DID document says the account lives on {pds}, so drop --base-url or give that server.") from None
+                why = f' ({e})' if isinstance(e, _Refused) else ''
+                raise UserError(f"{urlsplit(self.given_url).netloc} did not log in {self.account}{why}: its DID document says the account lives on {pds}, so drop --base-url or give that server.") from None
             if not isinstance(e, _Refused): raise
             raise UserError(f"Bluesky refused the app password of {self.account} ({e}): make a new one in Settings > Privacy and security > App passwords and set BLUESKY_APP_PASSWORD to it.") from None
         if _jwt_scope(self.client._session.access_jwt) == 'com.atproto.access': # what the PDS grants the account's own password; an app password gets com.atproto.appPass
@@ -766,6 +767,7 @@ def _answer(p:Platform, state:BotState|None, me:Me, max_replies:int, thread_repl
         settled = settled and done
         if settled: cursor = m.at # the next round starts after the last mention settled, with none unsettled before it
     if state and cursor: state.cursor = cursor
+    if not out: say('No mention answered this round.')
     return out
 
 # %% ../nbs/21_bot.ipynb #a53272d4
