@@ -263,10 +263,10 @@ class FakeMastodon:
               'created_at': '2026-12-05T10:00:00.000Z', 'visibility': 'public', 'account': self.account(1, 'alicebot', self.bot), 'reblog': None}
         self.statuses.append(st)
         return reply(st)
-    def mention(self, acct, text, bot=False, i=None, visibility='public'):
+    def mention(self, acct, text, bot=False, i=None, visibility='public', in_reply_to=None):
         k = len(self.notes) + 1
         st = {'id': str(108000 + k), 'content': f'<p><span class="h-card"><a href="https://example.social/@alicebot" class="u-url mention">@<span>alicebot</span></a></span> {text}</p>',
-              'created_at': '2026-12-05T09:00:00.000Z', 'visibility': visibility, 'account': self.account(i or 10 + k, acct, bot), 'reblog': None, 'in_reply_to_id': None}
+              'created_at': '2026-12-05T09:00:00.000Z', 'visibility': visibility, 'account': self.account(i or 10 + k, acct, bot), 'reblog': None, 'in_reply_to_id': in_reply_to}
         self.notes.append({'id': str(500 + k), 'type': 'mention', 'created_at': '2026-12-05T09:00:00.000Z', 'account': st['account'], 'status': st})
         return st['id']
     def notifications(self, r):
@@ -586,3 +586,16 @@ def test_rate_limit_resetting_another_day_says_the_date():
     with pytest.raises(UserError) as e: rate_limit_wait(now + 600, 'X', 60, now)
     assert 'about 11 more minutes: try again after 12:' in str(e.value), e.value
     with pytest.raises(UserError, match='too far off to name'): rate_limit_wait(1e30, 'X', 60, now)
+
+def test_mastodon_thread_cap_and_language(folder, server):
+    "An unflagged account that answers every answer of the bot's gets `thread_replies` of them; statuses say the model's language"
+    rec = ModelRecord.load(folder); rec.languages = [['de', 0.9], ['en', 0.1]]; rec.save(folder)
+    m = FakeMastodon(server)
+    last = m.mention('chatty@other.social', 'hello bot')
+    for i in range(4):
+        masto(folder, server, reply=True, post=False, thread_replies=2)
+        mine = m.statuses[-1]['id'] # the bot's latest answer: chatty answers it
+        last = m.mention('chatty@other.social', f'and {i}?', in_reply_to=mine)
+    posted = [m.form(r) for r in server.got('/api/v1/statuses')]
+    fct.test_eq(len(posted), 2)
+    fct.test_eq({p.get('language') for p in posted}, {'de'})
