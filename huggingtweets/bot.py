@@ -288,12 +288,16 @@ class Platform:
         if t.is_alive(): raise DeadlinePassed()
         if 'error' in box: raise box['error']
         return box['value']
-    def call(self, what:str, fn:Callable, *args, **kw):
-        "`fn(*args, **kw)`, its errors one sentence, its rate limits waited out, each try within `deadline` seconds"
+    def call(self, what:str, fn:Callable, *args, _refusal:bool=False, **kw):
+        "`fn(*args, **kw)`, its errors one sentence, its rate limits waited out, each try within `deadline` seconds (`_refusal`: a refused credential raised as `_Refused`, for the caller to judge)"
         def once():
             try: return self._once(what, self.bounded, fn, *args, **kw)
             except DeadlinePassed: raise UserError(f"{self.service} had not finished answering after {self.deadline:.0f} seconds while {what}: try again later.") from None
+            except _Refused as e:
+                if _refusal: raise
+                raise UserError(self.refused(str(e))) from None
         return retrying(once, self.service, self.sleep, self.max_wait)
+    def refused(self, why:str)->str: return f"{self.name} refused the credentials of {self.account} ({why}): {self.how_to_get(self.secret_env[0])}"
     @property
     def service(self)->str: return f'{self.name} ({urlsplit(self.base_url).netloc})'
     def label_advice(self, me:Me)->str|None: return None
@@ -337,6 +341,7 @@ class Bluesky(Platform):
         self.base_url = self.given_url or 'https://bsky.social'
         self.plc_url = (self.env.get('HUGGINGTWEETS_PLC_URL') or 'https://plc.directory').rstrip('/')
     def how_to_get(self, name): return "make an app password in Bluesky's Settings > Privacy and security > App passwords (never the account's own password) and set it."
+    def refused(self, why): return f"Bluesky refused the app password of {self.account} ({why}): make a new one in Settings > Privacy and security > App passwords and set BLUESKY_APP_PASSWORD to it."
     def _once(self, what, fn, *args, **kw):
         import httpx
         from atproto_client import exceptions as ax
@@ -359,7 +364,7 @@ class Bluesky(Platform):
         from atproto_identity.resolver import IdResolver
         ids, did = IdResolver(plc_url=self.plc_url, timeout=self.timeout), self.account if self.account.startswith('did:') else None
         if did is None:
-            try: did = self.call(f'looking up {self.account}', Client(base_url=self.base_url, request=Request(timeout=self.timeout)).com.atproto.identity.resolve_handle, params={'handle': self.account}).did
+            try: did = self.call(f'looking up {self.account}', Client(base_url=self.base_url, request=Request(timeout=self.timeout)).com.atproto.identity.resolve_handle, params={'handle': self.account}, _refusal=True).did
             except (_BadRequest, _Refused): did = None # not known there: the handle's own DNS or web server may know it
             if did is None:
                 try: did = self.bounded(ids.handle.resolve, self.account)
@@ -375,13 +380,13 @@ class Bluesky(Platform):
         self.base_url = self.given_url or pds
         self.client = Client(base_url=self.base_url, request=Request(timeout=self.timeout))
         elsewhere = self.given_url and _host(self.given_url) != _host(pds)
-        try: self.call(f'logging in as {self.account}', self.client.login, self.account, password, fetch_bsky_profile=False)
+        try: self.call(f'logging in as {self.account}', self.client.login, self.account, password, fetch_bsky_profile=False, _refusal=True)
         except (_Refused, UserError) as e:
             if elsewhere: # the account's own server would say more: blame the server, not the password
                 why = f' ({e})' if isinstance(e, _Refused) else ''
                 raise UserError(f"{urlsplit(self.given_url).netloc} did not log in {self.account}{why}: its DID document says the account lives on {pds}, so drop --base-url or give that server.") from None
             if not isinstance(e, _Refused): raise
-            raise UserError(f"Bluesky refused the app password of {self.account} ({e}): make a new one in Settings > Privacy and security > App passwords and set BLUESKY_APP_PASSWORD to it.") from None
+            raise UserError(self.refused(str(e))) from None
         if _jwt_scope(self.client._session.access_jwt) == 'com.atproto.access': # what the PDS grants the account's own password; an app password gets com.atproto.appPass
             raise UserError(f"BLUESKY_APP_PASSWORD holds the main password of {self.account}, which can change the account itself: make an app password in Settings > Privacy and security > App passwords and set it instead.")
         handle = self.client._session.handle or self.account

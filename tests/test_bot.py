@@ -599,3 +599,12 @@ def test_mastodon_thread_cap_and_language(folder, server):
     posted = [m.form(r) for r in server.got('/api/v1/statuses')]
     fct.test_eq(len(posted), 2)
     fct.test_eq({p.get('language') for p in posted}, {'de'})
+
+def test_bluesky_token_refused_mid_round_is_one_sentence(folder, server):
+    "A session refused after the login (an expired or revoked app password) while posting: one sentence, and the row is left for the next round to settle"
+    pds = FakePDS(server)
+    pds.fail_create = [reply({'error': 'ExpiredToken', 'message': 'Token has expired'}, 400)]
+    with pytest.raises(UserError) as e: bsky(folder, server)
+    fct.test_eq(str(e.value), 'Bluesky refused the app password of bot.example.com (ExpiredToken: Token has expired): make a new one in Settings > Privacy and security > App passwords and set BLUESKY_APP_PASSWORD to it.')
+    bsky(folder, server)
+    fct.test_eq(len(pds.records), 1)
