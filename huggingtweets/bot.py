@@ -358,8 +358,8 @@ class Bluesky(Platform):
         except ax.RequestException as e: raise UserError(f"{self.service} answered {_xrpc_reason(e)} while {what}: try again later.") from None
         except httpx.HTTPError as e: raise network_error('Bluesky', self.base_url, what, e) from None
         except (ax.ModelError, ValueError, TypeError, KeyError, AttributeError) as e: raise network_error('Bluesky', self.base_url, what, ValueError(e)) from None # not the API's shape
-    def resolve(self)->tuple[str, str]:
-        "The account's DID and its PDS (its DID document's), or a `UserError` that says the handle is wrong"
+    def resolve(self)->tuple[str, str|None]:
+        "The account's DID and its PDS (its DID document's; None when that can't be read but the server was given), or a `UserError` that says the handle is wrong"
         from atproto import Client, Request
         from atproto_identity.resolver import IdResolver
         ids, did = IdResolver(plc_url=self.plc_url, timeout=self.timeout), self.account if self.account.startswith('did:') else None
@@ -371,15 +371,18 @@ class Bluesky(Platform):
                 except Exception: did = None
         if not did: raise UserError(f"No Bluesky account has the handle {self.account} (neither {urlsplit(self.base_url).netloc} nor the handle's DNS knows it): check the handle after --to bluesky:.")
         try: pds = self.bounded(ids.did.resolve_atproto_data, did).pds
-        except Exception as e: raise UserError(f"The DID document of {self.account} ({did}) could not be read from {urlsplit(self.plc_url).netloc if did.startswith('did:plc:') else 'its web server'} ({type(e).__name__}): check the handle, or try again later.") from None
-        return did, pds.rstrip('/')
+        except Exception as e:
+            if self.given_url: return did, None # the server is known: the DID document would only have checked it
+            raise UserError(f"The DID document of {self.account} ({did}) could not be read from {urlsplit(self.plc_url).netloc if did.startswith('did:plc:') else 'its web server'} ({type(e).__name__}): check the handle, or try again later.") from None
+        if not pds and not self.given_url: raise UserError(f"The DID document of {self.account} ({did}) names no PDS: give the account's server with --base-url.")
+        return did, (pds or '').rstrip('/') or None
     def login(self)->Me:
         from atproto import Client, Request
         password = self.secret('BLUESKY_APP_PASSWORD')
         self.did, pds = self.resolve()
         self.base_url = self.given_url or pds
         self.client = Client(base_url=self.base_url, request=Request(timeout=self.timeout))
-        elsewhere = self.given_url and _host(self.given_url) != _host(pds)
+        elsewhere = self.given_url and pds and _host(self.given_url) != _host(pds)
         try: self.call(f'logging in as {self.account}', self.client.login, self.account, password, fetch_bsky_profile=False, _refusal=True)
         except (_Refused, UserError) as e:
             if elsewhere: # the account's own server would say more: blame the server, not the password

@@ -608,3 +608,12 @@ def test_bluesky_token_refused_mid_round_is_one_sentence(folder, server):
     fct.test_eq(str(e.value), 'Bluesky refused the app password of bot.example.com (ExpiredToken: Token has expired): make a new one in Settings > Privacy and security > App passwords and set BLUESKY_APP_PASSWORD to it.')
     bsky(folder, server)
     fct.test_eq(len(pds.records), 1)
+
+def test_bluesky_with_its_server_given_needs_no_plc(folder, server):
+    "With --base-url (a self-hosted PDS) an unreachable PLC directory only leaves the server unchecked; without it, the DID document is where the server comes from"
+    pds = FakePDS(server)
+    bot(folder, 'bluesky:bot.example.com', base_url=server.url, env={'BLUESKY_APP_PASSWORD': PASSWORD, 'HUGGINGTWEETS_PLC_URL': 'http://127.0.0.1:9'}, say=lambda s: None, seed=0)
+    fct.test_eq(len(pds.records), 1)
+    p = hbot.platform(f'bluesky:{BOT_DID}', env={'HUGGINGTWEETS_PLC_URL': 'http://127.0.0.1:9'})
+    with pytest.raises(UserError, match=rf'The DID document of {BOT_DID} \({BOT_DID}\) could not be read from 127.0.0.1:9 \(DidPlcResolverError\): check the handle'): p.resolve()
+    fct.test_eq(hbot.platform(f'bluesky:{BOT_DID}', env={'HUGGINGTWEETS_PLC_URL': server.url}).resolve(), (BOT_DID, server.url))
