@@ -47,11 +47,11 @@ class BskyStack:
     def client(self, account:BskyAccount # An account of `account()`
               ):
         "An `atproto.Client` on the PDS, logged in as `account` with its main password (one session an account: logins are rate-limited)"
-        from atproto import Client
+        from atproto import Client, models
         if account.did not in self._clients:
             c = Client(base_url=self.pds)
-            c.login(account.handle, account.password, fetch_bsky_profile=False) # the AppView may not know a new account yet...
-            c.me = self.wait(lambda: c.app.bsky.actor.get_profile({'actor': account.did}), f'the AppView to know {account.handle}') # ...send_post needs it
+            c.login(account.handle, account.password, fetch_bsky_profile=False) # the AppView may not know a new account for seconds...
+            c.me = models.AppBskyActorDefs.ProfileViewDetailed(did=account.did, handle=account.handle) # ...but send_post needs `me`
             self._clients[account.did] = c
         return self._clients[account.did]
 
