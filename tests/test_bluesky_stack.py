@@ -104,6 +104,8 @@ def test_fetch_a_real_feed(bsky, appview, tmp_path, capsys):
     rc, out2, err = cli(capsys, 'fetch', f'bluesky:{author.did}', '--data-dir', tmp_path/'by-did') # the DID names the same account
     assert rc == 0, err
     fct.test_eq(out2.splitlines()[1:], out.splitlines()[1:]) # the same handle and counts, after the line that names the spec
+    rc, out3, err = cli(capsys, 'fetch', f'bluesky:{author.handle}', f'bluesky:{author.did}', '--data-dir', tmp_path)
+    assert rc == 0 and f'bluesky:{author.did} and bluesky:{author.handle} name the same account: it is used once.' in out3, out3 + err
 
 @pytest.fixture(scope='module')
 def trained(bsky, appview, tmp_path_factory):
