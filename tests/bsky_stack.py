@@ -90,8 +90,9 @@ def load_stack()->BskyStack:
     try: d = json.loads(p.read_text())
     except FileNotFoundError: _unavailable(f'no {p}')
     except (OSError, ValueError) as e: _unavailable(f'{p} is unreadable: {e}')
-    try: s = BskyStack(d['pds'], d['appview'], d['plc'])
-    except (TypeError, KeyError) as e: _unavailable(f'{p} lacks {e}')
+    if not (isinstance(d, dict) and all(isinstance(d.get(k), str) for k in ('pds', 'appview', 'plc'))):
+        _unavailable(f'{p} is not the JSON that start.sh writes, with the pds, appview and plc URLs')
+    s = BskyStack(d['pds'], d['appview'], d['plc'])
     for url in (f'{s.pds}/xrpc/_health', f'{s.appview}/xrpc/_health', f'{s.plc}/_health'):
         try: httpx.get(url, timeout=5).raise_for_status()
         except httpx.HTTPError as e: _unavailable(f'{url} does not answer: {e}')

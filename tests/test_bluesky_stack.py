@@ -10,6 +10,7 @@ from huggingtweets.cli import main
 from huggingtweets.clean import curate
 from huggingtweets.sources import load_cache
 from util import readable_tiny_model
+from bsky_stack import load_stack
 
 WORDS = 'river lantern orchard copper meadow harbor violet thunder pebble saffron glacier ember willow cobalt quartz'.split()
 
@@ -154,3 +155,14 @@ def test_bot_posts_on_a_self_hosted_pds(bsky, trained, capsys, monkeypatch):
     feed = httpx.get(f'{bsky.appview}/xrpc/app.bsky.feed.getAuthorFeed', params={'actor': me.handle}, timeout=10).json()['feed']
     fct.test_eq([i['post']['uri'] for i in feed], [rec.uri])
     assert me.app_password not in out + err and me.password not in out + err
+
+@pytest.mark.parametrize('text', [None, '', '[1]', '{"pds": 1}', '{"pds": "http://127.0.0.1:9", "appview": "http://127.0.0.1:9", "plc": "http://127.0.0.1:9"}'])
+def test_without_the_stack_its_tests_skip_or_fail_under_ci(tmp_path, monkeypatch, text):
+    "No stack file, a damaged one, or servers that do not answer: a skip that says how to start the stack; under CI=true, a failure"
+    f = tmp_path/'stack.json'
+    if text is not None: f.write_text(text)
+    monkeypatch.setenv('HUGGINGTWEETS_BSKY_STACK', str(f))
+    monkeypatch.delenv('CI', raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r'not running \(.+\): start it with `bash tools/bsky/start.sh`$'): load_stack()
+    monkeypatch.setenv('CI', 'true')
+    with pytest.raises(pytest.fail.Exception, match='CI must run these tests'): load_stack()
