@@ -12,7 +12,11 @@ base=${HUGGINGTWEETS_BSKY_PORT:-42580}
 plc=$((base + 2)) pds=$((base + 3)) appview=$((base + 4)) ozone=$((base + 5)) pgport=$((base + 6)) rport=$((base + 7))
 t0=$SECONDS
 
-mkdir -p "$dir"; chmod 755 "$dir"
+mkdir -p "$dir"
+if [ -L "$dir" ] || [ "$(stat -c %u "$dir")" != "$(id -u)" ]; then
+  echo "bsky stack: $dir is a link or another user's folder: set HUGGINGTWEETS_BSKY_STACK to a path in a folder of yours." >&2; exit 1
+fi
+dir=$(cd "$dir" && pwd -P); chmod 755 "$dir" # Postgres runs as its own user, in a folder inside
 exec 9>"$dir/.lock"
 flock 9 # one start or stop at a time (the servers are started without this descriptor, or they would hold the lock)
 if bash "$here/status.sh" >/dev/null 2>&1; then echo "bsky stack: already running ($stack)"; exit 0; fi
@@ -51,9 +55,10 @@ for _ in $(seq 50); do [ -s "$dir/redis/redis.pid" ] && break; sleep 0.1; done
 rpid=$(cat "$dir/redis/redis.pid"); started+=("$rpid")
 
 # the network, in its own session so that it outlives this shell
+cd "$dir"
 TMPDIR=$dir/tmp DB_POSTGRES_URL=postgresql://postgres@127.0.0.1:$pgport/postgres REDIS_HOST=127.0.0.1:$rport \
   HTS_BSKY_PORTS=$plc,$pds,$appview,$ozone HTS_BSKY_READY=$dir/ready.json \
-  setsid "$node22" "$here/start.mjs" >"$dir/stack.log" 2>&1 </dev/null 9>&- &
+  setsid "$node22" "$here/start.mjs" >"$dir/stack.log" 2>&1 </dev/null 9>&- & # (in $dir: stop.sh stops only processes whose folder is in it)
 npid=$!; started+=("$npid")
 for _ in $(seq ${HUGGINGTWEETS_BSKY_START_TIMEOUT:-300}); do
   [ -s "$dir/ready.json" ] && break
