@@ -38,8 +38,10 @@ class BskyStack:
         assert name.isascii() and name.isalnum(), name
         handle = f'{name.lower()[:10]}{next(self._n)}{self.run}.test'
         password = secrets.token_urlsafe(16)
+        from atproto_client.exceptions import RateLimitExceededError
         c = Client(base_url=self.pds)
-        r = c.com.atproto.server.create_account({'handle': handle, 'email': f'{handle}@example.com', 'password': password})
+        try: r = c.com.atproto.server.create_account({'handle': handle, 'email': f'{handle}@example.com', 'password': password})
+        except RateLimitExceededError: pytest.fail(f'The PDS at {self.pds} limits new accounts (its rate limits are on: 100 every 5 minutes): wait, or restart the stack.', pytrace=False)
         acc = BskyAccount(handle, r.did, password, '')
         app = self.client(acc).com.atproto.server.create_app_password({'name': 'huggingtweets tests'}).password
         return BskyAccount(handle, r.did, password, app)
