@@ -18,8 +18,8 @@ class BskyAccount:
     "An account made on the stack's PDS"
     handle:str # e.g. poster1abcd.test
     did:str # did:plc:...
-    password:str # The account's own (main) password
-    app_password:str # An app password made with com.atproto.server.createAppPassword
+    password:str = field(repr=False) # The account's own (main) password
+    app_password:str = field(repr=False) # An app password made with com.atproto.server.createAppPassword
 
 @dataclass
 class BskyStack:
