@@ -18,8 +18,8 @@ class BskyAccount:
     "An account made on the stack's PDS"
     handle:str # e.g. poster1abcd.test
     did:str # did:plc:...
-    password:str # The account's own (main) password
-    app_password:str # An app password made with com.atproto.server.createAppPassword
+    password:str = field(repr=False) # The account's own (main) password
+    app_password:str = field(repr=False) # An app password made with com.atproto.server.createAppPassword
 
 @dataclass
 class BskyStack:
@@ -38,8 +38,10 @@ class BskyStack:
         assert name.isascii() and name.isalnum(), name
         handle = f'{name.lower()[:10]}{next(self._n)}{self.run}.test'
         password = secrets.token_urlsafe(16)
+        from atproto_client.exceptions import RateLimitExceededError
         c = Client(base_url=self.pds)
-        r = c.com.atproto.server.create_account({'handle': handle, 'email': f'{handle}@example.com', 'password': password})
+        try: r = c.com.atproto.server.create_account({'handle': handle, 'email': f'{handle}@example.com', 'password': password})
+        except RateLimitExceededError: pytest.fail(f'The PDS at {self.pds} limits new accounts (its rate limits are on: 100 every 5 minutes): wait, or restart the stack.', pytrace=False)
         acc = BskyAccount(handle, r.did, password, '')
         app = self.client(acc).com.atproto.server.create_app_password({'name': 'huggingtweets tests'}).password
         return BskyAccount(handle, r.did, password, app)
@@ -47,11 +49,11 @@ class BskyStack:
     def client(self, account:BskyAccount # An account of `account()`
               ):
         "An `atproto.Client` on the PDS, logged in as `account` with its main password (one session an account: logins are rate-limited)"
-        from atproto import Client
+        from atproto import Client, models
         if account.did not in self._clients:
             c = Client(base_url=self.pds)
-            c.login(account.handle, account.password, fetch_bsky_profile=False) # the AppView may not know a new account yet...
-            c.me = self.wait(lambda: c.app.bsky.actor.get_profile({'actor': account.did}), f'the AppView to know {account.handle}') # ...send_post needs it
+            c.login(account.handle, account.password, fetch_bsky_profile=False) # the AppView may not know a new account for seconds...
+            c.me = models.AppBskyActorDefs.ProfileViewDetailed(did=account.did, handle=account.handle) # ...but send_post needs `me`
             self._clients[account.did] = c
         return self._clients[account.did]
 
@@ -90,8 +92,9 @@ def load_stack()->BskyStack:
     try: d = json.loads(p.read_text())
     except FileNotFoundError: _unavailable(f'no {p}')
     except (OSError, ValueError) as e: _unavailable(f'{p} is unreadable: {e}')
-    try: s = BskyStack(d['pds'], d['appview'], d['plc'])
-    except (TypeError, KeyError) as e: _unavailable(f'{p} lacks {e}')
+    if not (isinstance(d, dict) and all(isinstance(d.get(k), str) for k in ('pds', 'appview', 'plc'))):
+        _unavailable(f'{p} is not the JSON that start.sh writes, with the pds, appview and plc URLs')
+    s = BskyStack(d['pds'], d['appview'], d['plc'])
     for url in (f'{s.pds}/xrpc/_health', f'{s.appview}/xrpc/_health', f'{s.plc}/_health'):
         try: httpx.get(url, timeout=5).raise_for_status()
         except httpx.HTTPError as e: _unavailable(f'{url} does not answer: {e}')

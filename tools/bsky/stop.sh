@@ -3,16 +3,20 @@
 # /tmp/huggingtweets-bsky/stack.json), and remove its throwaway data. Nothing running: nothing to do.
 set -euo pipefail
 stack=${HUGGINGTWEETS_BSKY_STACK:-/tmp/huggingtweets-bsky/stack.json}
-dir=$(dirname "$stack")
-if [ "${1:-}" != --locked ]; then [ -d "$dir" ] || exit 0; exec 9>"$dir/.lock"; flock 9; fi
-[ -s "$stack" ] || { echo "bsky stack: not running (no $stack)"; exit 0; }
-pids=$(python3 -c 'import json,sys; print(" ".join(str(int(p)) for p in json.load(open(sys.argv[1]))["pids"]))' "$stack" 2>/dev/null) \
-  || { echo "bsky stack: $stack is damaged; stop its processes by hand and remove it." >&2; exit 1; }
-for pid in $pids; do # the network first, then Redis and Postgres; only processes that are still ours
-  case "$(cat "/proc/$pid/comm" 2>/dev/null)" in node|redis-server|postgres) ;; *) continue ;; esac
+[ -d "$(dirname "$stack")" ] || { echo "bsky stack: not running (no $stack)"; exit 0; }
+dir=$(cd "$(dirname "$stack")" && pwd -P)
+if [ "${1:-}" != --locked ]; then exec 9>"$dir/.lock"; flock 9; fi
+if [ -s "$stack" ]; then
+  pids=$(python3 -c 'import json,sys; print(" ".join(str(int(p)) for p in json.load(open(sys.argv[1]))["pids"]))' "$stack" 2>/dev/null) \
+    || { echo "bsky stack: $stack is damaged; stop its processes by hand and remove it." >&2; exit 1; }
+elif [ -s "$dir/pids" ]; then pids=$(tac "$dir/pids") # a start killed half-way: what it had started, the last first
+else echo "bsky stack: not running (no $stack)"; exit 0
+fi
+for pid in $pids; do # the network first, then Redis and Postgres; only processes that are still ours (they run in $dir)
+  case "$(readlink "/proc/$pid/cwd" 2>/dev/null)" in "$dir"|"$dir"/*) ;; *) continue ;; esac
   kill "$pid" 2>/dev/null || continue
   for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
 done
-rm -rf "$stack" "$dir/ready.json" "$dir/pg" "$dir/redis" "$dir/tmp"
+rm -rf "$stack" "$dir/pids" "$dir/ready.json" "$dir/pg" "$dir/redis" "$dir/tmp"
 echo "bsky stack: stopped"
