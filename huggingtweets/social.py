@@ -242,7 +242,7 @@ def fetch_bluesky(handle:str, # A Bluesky handle (alice.bsky.social) or DID
                   progress:bool=False, # Show a progress bar
                   max_wait:float=60, # The longest rate-limit wait (seconds) worth sitting through
                   timeout:float=30, # Seconds to wait for each answer
-                  known:set|None=None, # Post ids (uris) already cached: paging stops at the first page that holds one
+                  known:set|None=None, # (id, repost) pairs of the posts already cached: paging stops at the first page that holds one (a repost has its post's uri: it is known by both)
                  )->Account:
     "Every post and repost of Bluesky account `handle` (or those newer than `known`), from a public AppView (no login), through atproto"
     c = bluesky_client(base_url, timeout)
@@ -282,11 +282,11 @@ def fetch_bluesky(handle:str, # A Bluesky handle (alice.bsky.social) or DID
             d = call(f"fetching page {page} of {handle}'s posts", c.app.bsky.feed.get_author_feed, 'app.bsky.feed.getAuthorFeed',
                      models.AppBskyFeedGetAuthorFeed.Params, params)
             page_posts = [bluesky_item_to_post(i) for i in d.get('feed') or []]
-            new = unseen([p for p in page_posts if p.id not in (known or ())], keys, key=lambda p: (p.id, p.repost))
+            new = unseen([p for p in page_posts if (p.id, p.repost) not in (known or ())], keys, key=lambda p: (p.id, p.repost))
             posts += new
             bar.update(len(new))
             cursor = d.get('cursor')
-            if len(new) < len(page_posts) and known and any(p.id in known for p in page_posts): break # reached the cached posts
+            if len(new) < len(page_posts) and known and any((p.id, p.repost) in known for p in page_posts): break # reached the cached posts
             if not new or not cursor or cursor in seen: break # a repeated cursor, or a page of nothing new, would loop
             if _cut('Bluesky', handle, posts, page): break
             seen.add(cursor)

@@ -167,8 +167,6 @@ def test_without_the_stack_its_tests_skip_or_fail_under_ci(tmp_path, monkeypatch
     monkeypatch.setenv('CI', 'true')
     with pytest.raises(pytest.fail.Exception, match='CI must run these tests'): load_stack()
 
-@pytest.mark.xfail(strict=True, reason="update knows cached posts by id alone, and a repost's id is the post's: "
-                   "social.fetch_bluesky's `known` filter and sources.fetch's merge should key by (id, repost)")
 def test_update_sees_a_new_repost_of_a_cached_post(bsky, appview, tmp_path, capsys):
     "A repost made after the cache, of a post in the cache: `update` counts it as a fresh `fetch` does"
     author = bsky.account('reposter')
