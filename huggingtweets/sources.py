@@ -84,7 +84,7 @@ SOURCES = {
     'file': Source(_path, lambda v: f'file:{Path(v).resolve()}', lambda v, o, known=None: files.read_file(v), 'file:posts.csv', remote=False),
     'x': Source(_x_handle, lambda v: f'x:{v.lower()}', lambda v, o, known=None: social.fetch_x(v, o.token, o.urls.x, o.progress, o.max_wait, since_id=newest_id(known)), 'x:karpathy'),
     'snscrape': Source(_x_handle, lambda v: f'x:{v.lower()}', lambda v, o, known=None: social.fetch_snscrape(v, o.progress), 'snscrape:karpathy'),
-    'bluesky': Source(_bluesky_handle, lambda v: f'bluesky:{v}', lambda v, o, known=None: social.fetch_bluesky(v, o.urls.bluesky, o.progress, o.max_wait, known={p.id for p in known.posts} if known else None), 'bluesky:alice.bsky.social'),
+    'bluesky': Source(_bluesky_handle, lambda v: f'bluesky:{v}', lambda v, o, known=None: social.fetch_bluesky(v, o.urls.bluesky, o.progress, o.max_wait, known={(p.id, p.repost) for p in known.posts} if known else None), 'bluesky:alice.bsky.social'),
     'mastodon': Source(_mastodon_acct, lambda v: f'mastodon:{v.lower()}', lambda v, o, known=None: social.fetch_mastodon(v, o.urls.mastodon, o.progress, o.max_wait, since_id=newest_id(known)), 'mastodon:@Gargron@mastodon.social'),
 }
 
@@ -197,9 +197,9 @@ def fetch(spec:str|Spec, # An account spec (see `parse_spec`)
         elif was == stamp and not (update and src.remote): return tidy(cached)
     known = cached if update and src.remote else None
     acc = tidy(src.fetch(s.value, opts, known))
-    if known is not None: # newer posts first, as the sources give them, then the cached ones
-        ids = {p.id for p in acc.posts if p.id}
-        acc.posts += [p for p in known.posts if not p.id or p.id not in ids]
+    if known is not None: # newer posts first, as the sources give them, then the cached ones (a Bluesky repost has its post's id: a post is its id and whether it is a repost)
+        ids = {(p.id, p.repost) for p in acc.posts if p.id}
+        acc.posts += [p for p in known.posts if not p.id or (p.id, p.repost) not in ids]
     acc.spec, acc.identity = str(s), acc.identity or s.identity
     if not acc.posts: raise UserError(f"@{acc.handle} ({s}) has no posts: check the account, or give another source.")
     _keep_avatar(acc, s, path.parent)

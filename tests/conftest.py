@@ -1,5 +1,6 @@
 import pytest
 from fakeserver import FakeServer
+from bsky_stack import bsky # the running reference Bluesky stack (tools/bsky/start.sh), for the tests against real servers
 
 @pytest.fixture
 def server():

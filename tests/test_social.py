@@ -713,3 +713,16 @@ def test_a_server_post_longer_than_any_post_is_left_out(server, tmp_path):
         acc = fetch('mastodon:@loomweaver@example.social', tmp_path, endpoints=Endpoints(mastodon=server.url))
     fct.test_eq(len(acc.posts), len(page) - 1)
     assert any('1 post of @loomweaver@example.social held over 100,000 characters' in str(w.message) for w in ws), [str(w.message) for w in ws]
+
+def test_bluesky_update_sees_a_new_repost_of_a_cached_post(server, tmp_path):
+    "A repost has its post's uri: the update knows a post by its uri and whether it is a repost, so the author's new repost of a cached post is added, and paging still stops at the cache"
+    old = fetch('bluesky:loomweaver', tmp_path, endpoints=bsky_server(server))
+    p1 = fixture('bluesky_feed_page1.json')
+    first = next(i for i in p1['feed'] if 'reason' not in i)
+    server.on('GET', FEED, lambda r: reply({**p1, 'feed': [self_repost(first)] + p1['feed']}))
+    n = len(server.got(FEED))
+    acc = update('bluesky:loomweaver', tmp_path, endpoints=Endpoints(bluesky=server.url))
+    fct.test_eq(len(server.got(FEED)) - n, 1)
+    fct.test_eq(len(acc.posts), len(old.posts) + 1)
+    fct.test_eq((acc.posts[0].id, acc.posts[0].repost), (first['post']['uri'], True))
+    assert_unique(acc)
