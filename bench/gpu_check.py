@@ -3,6 +3,7 @@ the figures in a JSON file.
 
     python bench/gpu_check.py --cpu-dry-run              # every check's code on the CPU at tiny sizes (the GPU-only ones SKIP): CI runs it
     python bench/gpu_check.py --wheels                   # what a machine with only torch and transformers lacks, and how to bring it
+    python bench/gpu_check.py --bundle .gpu/wheels --python-version 3.11   # online: a folder of all it needs beyond them, to carry
     python bench/gpu_check.py --tokenizer DIR            # on one GPU (under 8 minutes on an H100), with GPT-2's tokenizer in DIR
 
 Each check runs in its own process, so one that crashes or leaves CUDA broken can't spoil the next. The models are GPT-2
@@ -27,8 +28,65 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(1, str(ROOT)) # this checkout's huggingtweets, installed or not
-NEEDED = ('torch', 'transformers', 'datasets', 'regex', 'py3langid') # what `finetune` and the example's dataset import
-WHEELS = ('datasets', 'pyarrow', 'pandas', 'dill', 'xxhash', 'multiprocess', 'py3langid') # datasets and what it needs that a CUDA image lacks
+NEEDED = ('torch', 'transformers', 'accelerate', 'datasets', 'regex', 'requests', 'py3langid') # what the checks import (a library's own imports aside)
+BASE = ('torch', 'transformers') # what a CUDA image for transformers has, with what they require
+BUNDLE = ('accelerate', 'datasets', 'py3langid', 'requests') # the rest: Trainer's accelerate, the dataset's datasets, the language ids, the sources' requests
+BUNDLE_LIMIT = 64 << 20 # what one device call carries
+
+
+def requirement_closure(names)->dict[str, str]:
+    "The distributions `names` require, themselves included, recursively, as installed here (extras left out): name -> version"
+    import importlib.metadata as md
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    seen, todo = {}, list(names)
+    while todo:
+        d = md.distribution(todo.pop())
+        if (name := canonicalize_name(d.metadata['Name'])) in seen: continue
+        seen[name] = d.version
+        todo += [r.name for r in map(Requirement, d.requires or []) if not r.marker or r.marker.evaluate({'extra': ''})]
+    return seen
+
+
+def bundle_requirements(have:tuple=())->dict[str, str]:
+    "What the check needs beyond torch, transformers, the distributions in `have` and what they all require, at the versions installed here: name -> version"
+    base = requirement_closure(BASE + tuple(have))
+    return {n: v for n, v in sorted(requirement_closure(BUNDLE).items()) if n not in base}
+
+
+def install_line(folder:str)->str:
+    "The install from a bundle, with no network: its requirements (pip checks that each one's own are there), then huggingtweets' own wheel, whose other requirements the check does not import"
+    return (f"pip install --no-index --find-links {folder} -r {folder}/requirements.txt && "
+            f"pip install --no-index --no-deps {folder}/huggingtweets-*.whl")
+
+
+def make_bundle(folder:str, # Where the wheels go: a new or empty folder
+                python:str, # The GPU machine's Python, as 3.11
+                have:tuple=(), # Distributions the GPU machine has beside torch and transformers, left out (as pandas)
+               )->str:
+    "Download the wheels the check needs beyond torch and transformers for `python` on manylinux x86_64, and build huggingtweets' own from this tree, into `folder` (whole, or not at all); the install line"
+    from huggingtweets.core import AtomicDir
+    out = Path(folder)
+    if out.is_symlink() or (out.exists() and (not out.is_dir() or any(out.iterdir()))): raise SystemExit(f'{folder} is not an empty folder: give a new one.')
+    try: reqs = bundle_requirements(have)
+    except ImportError as e: raise SystemExit(f'This Python lacks {e.name}: install huggingtweets here first (pip install -e .), then bundle.') from None
+    pins = [f'{n}=={v}' for n, v in reqs.items()]
+    platforms = [a for p in ('manylinux_2_28_x86_64', 'manylinux_2_27_x86_64', 'manylinux_2_24_x86_64', 'manylinux_2_17_x86_64', 'manylinux2014_x86_64',
+                             'manylinux_2_12_x86_64', 'manylinux2010_x86_64', 'manylinux1_x86_64') for a in ('--platform', p)] # pip matches each exactly
+    pip = [sys.executable, '-m', 'pip']
+    with AtomicDir(out) as tmp:
+        got = subprocess.run(pip + ['download', '--no-deps', '--only-binary=:all:', '--python-version', python, '--implementation', 'cp', *platforms, '-d', str(tmp), *pins],
+                             capture_output=True, text=True)
+        if got.returncode: raise SystemExit(f"pip could not download the wheels for Python {python} ({(got.stderr.strip().splitlines() or ['no message'])[-1][:300]}): "
+                                            "bundle where PyPI is reachable, for a Python its wheels are made for.")
+        subprocess.run(pip + ['wheel', '--no-deps', '--no-build-isolation', '-q', '-w', str(tmp), str(ROOT)], check=True, capture_output=True)
+        (tmp/'requirements.txt').write_text('\n'.join(pins) + '\n')
+        size = sum(f.stat().st_size for f in tmp.iterdir())
+        if size > BUNDLE_LIMIT:
+            big = ', '.join(f'{f.name.split("-")[0]} {f.stat().st_size / 2**20:.1f}' for f in sorted(tmp.iterdir(), key=lambda f: -f.stat().st_size)[:3])
+            raise SystemExit(f'The bundle would hold {size / 2**20:.1f} MiB, over the {BUNDLE_LIMIT >> 20} MiB a device call carries (MiB: {big}): '
+                             'leave out with --have what the GPU machine has (the lent ones have pandas).')
+    return install_line(folder)
 
 
 def missing()->list[str]:
@@ -41,10 +99,10 @@ def missing()->list[str]:
 
 def wheels_advice(python:str=f'{sys.version_info.major}.{sys.version_info.minor}')->str:
     "How to bring what is missing to a machine without the network"
-    return (f"On a machine online: pip download --only-binary=:all: --no-deps --python-version {python} --platform manylinux_2_28_x86_64 "
-            f"--platform manylinux2014_x86_64 -d .gpu/wheels {' '.join(WHEELS)} (about 70 MB; leave out what the GPU machine has: pandas and "
-            "pyarrow often are); copy GPT-2's tokenizer files to .gpu/gpt2-tokenizer; carry .gpu; there: pip install --no-index --no-deps "
-            ".gpu/wheels/*.whl && python bench/gpu_check.py --tokenizer .gpu/gpt2-tokenizer")
+    return (f"On a machine online, in this checkout with huggingtweets installed: python bench/gpu_check.py --bundle .gpu/wheels --python-version {python} "
+            f"--have pandas ({', '.join(BUNDLE)} and what they need beyond torch, transformers and pandas, and huggingtweets' own wheel: under {BUNDLE_LIMIT >> 20} MiB); "
+            f"copy GPT-2's tokenizer files to .gpu/gpt2-tokenizer; carry .gpu; there: {install_line('.gpu/wheels')} && "
+            "python bench/gpu_check.py --tokenizer .gpu/gpt2-tokenizer")
 
 
 class Ctx:
@@ -312,6 +370,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--cpu-dry-run', action='store_true', help="run every check's code on the CPU at tiny sizes; the GPU-only ones SKIP")
     ap.add_argument('--wheels', action='store_true', help='say what this Python lacks for the check, and how to bring it')
+    ap.add_argument('--bundle', metavar='DIR', default=None, help='online: download into DIR the wheels the check needs beyond torch and transformers, and build huggingtweets\' own')
+    ap.add_argument('--python-version', default=f'{sys.version_info.major}.{sys.version_info.minor}', help="the GPU machine's Python, for --bundle (default: this one's)")
+    ap.add_argument('--have', default='', help='for --bundle: distributions the GPU machine has beside torch and transformers, comma-separated, left out (as pandas)')
     ap.add_argument('--tokenizer', default=None, help="a folder with GPT-2's tokenizer (the GPU run)")
     ap.add_argument('--out', default='gpu_check.json', help='where to write the figures')
     ap.add_argument('--checks', default=','.join(CHECKS), help='which checks, comma-separated')
@@ -325,6 +386,11 @@ def main(argv=None):
         os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
         r = CHECKS[args.only](Ctx(args.cpu_dry_run, args.tokenizer, Path(args.work)))
         Path(args.result).write_text(json.dumps(r, default=float))
+        return 0
+    if args.bundle:
+        line = make_bundle(args.bundle, args.python_version, tuple(n for n in args.have.split(',') if n))
+        size = sum(f.stat().st_size for f in Path(args.bundle).iterdir())
+        print(f'{len(list(Path(args.bundle).glob("*.whl")))} wheels, {size / 2**20:.1f} MiB, in {args.bundle}. Carry it to the GPU machine; there, with no network:\n{line}')
         return 0
     if lack := missing():
         print(f"This Python lacks {', '.join(lack)}. {wheels_advice()}")
