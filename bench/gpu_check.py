@@ -3,14 +3,15 @@ the figures in a JSON file.
 
     python bench/gpu_check.py --cpu-dry-run              # every check's code on the CPU at tiny sizes (the GPU-only ones SKIP): CI runs it
     python bench/gpu_check.py --wheels                   # what a machine with only torch and transformers lacks, and how to bring it
-    python bench/gpu_check.py --bundle .gpu/wheels --python-version 3.11   # online: a folder of all it needs beyond them, to carry
+    python bench/gpu_check.py --bundle .gpu/wheels --python-version 3.12 --have pandas   # online: the wheels of all it needs beyond them (and pandas)
     python bench/gpu_check.py --tokenizer DIR            # on one GPU (under 8 minutes on an H100), with GPT-2's tokenizer in DIR
 
 Each check runs in its own process, so one that crashes or leaves CUDA broken can't spoil the next. The models are GPT-2
 small and GPT-2 xl in shape, initialised at random from their configs on the spot (nothing to download, nothing to carry
 but the tokenizer), trained on the bundled example account. The checks:
 
-* `loop`: the default run takes the CUDA graph, with no note, for the default and the masked objective;
+* `loop`: the default run takes the CUDA graph, with no note, for the default and the masked objective, and the graph's first replay passes
+  its self-check (`graph_check`: the loss eager computes on the same batch and weights, within 2^-8; the weights and the step count moved);
 * `flash`: the step's attention runs the flash kernels (not math, not memory-efficient), forward and backward, from the profiler;
 * `syncs`: no host synchronisation in a replayed step, beyond the logging steps;
 * `graph_vs_eager`: with dropout off, graph and eager losses within 1% and grad norms within 5% step by step, held-out loss
@@ -23,7 +24,7 @@ but the tokenizer), trained on the bundled example account. The checks:
 * `fallback`: a capture made to fail: the eager fallback finishes, the stream is the default one again, dropout works,
   and the next run captures its graph.
 """
-import argparse, importlib, importlib.util, json, math, os, subprocess, sys, tempfile, time, warnings
+import argparse, importlib, importlib.util, json, math, os, shutil, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +33,7 @@ NEEDED = ('torch', 'transformers', 'accelerate', 'datasets', 'regex', 'requests'
 BASE = ('torch', 'transformers') # what a CUDA image for transformers has, with what they require
 BUNDLE = ('accelerate', 'datasets', 'py3langid', 'requests') # the rest: Trainer's accelerate, the dataset's datasets, the language ids, the sources' requests
 BUNDLE_LIMIT = 64 << 20 # what one device call carries
+LOWEST = ('pyarrow',) # bundled at the lowest version the others require, not the one installed here: its wheel grows each release (46.6 MiB at 24.0.0, 52.5 at 26.0.1)
 
 
 def requirement_closure(names)->dict[str, str]:
@@ -48,10 +50,22 @@ def requirement_closure(names)->dict[str, str]:
     return seen
 
 
+def lowest_required(name:str, among)->str|None:
+    "The highest `>=` or `==` bound that the installed distributions `among` put on `name`: the lowest version they all accept"
+    import importlib.metadata as md
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+    bounds = [Version(sp.version) for d in among for r in map(Requirement, md.requires(d) or []) if canonicalize_name(r.name) == name
+              and (not r.marker or r.marker.evaluate({'extra': ''})) for sp in r.specifier if sp.operator in ('>=', '==')]
+    return str(max(bounds)) if bounds else None
+
+
 def bundle_requirements(have:tuple=())->dict[str, str]:
-    "What the check needs beyond torch, transformers, the distributions in `have` and what they all require, at the versions installed here: name -> version"
+    "What the check needs beyond torch, transformers, the distributions in `have` and what they all require, at the versions installed here (`LOWEST`: the lowest the others accept): name -> version"
     base = requirement_closure(BASE + tuple(have))
-    return {n: v for n, v in sorted(requirement_closure(BUNDLE).items()) if n not in base}
+    need = {n: v for n, v in sorted(requirement_closure(BUNDLE).items()) if n not in base}
+    return need | {n: lowest_required(n, need) or need[n] for n in LOWEST if n in need}
 
 
 def install_line(folder:str)->str:
@@ -79,7 +93,10 @@ def make_bundle(folder:str, # Where the wheels go: a new or empty folder
                              capture_output=True, text=True)
         if got.returncode: raise SystemExit(f"pip could not download the wheels for Python {python} ({(got.stderr.strip().splitlines() or ['no message'])[-1][:300]}): "
                                             "bundle where PyPI is reachable, for a Python its wheels are made for.")
-        subprocess.run(pip + ['wheel', '--no-deps', '--no-build-isolation', '-q', '-w', str(tmp), str(ROOT)], check=True, capture_output=True)
+        with tempfile.TemporaryDirectory() as src: # built from a copy: the build leaves nothing in the checkout, and takes nothing stale from it
+            for n in ('setup.py', 'settings.ini', 'pyproject.toml', 'MANIFEST.in', 'README.md', 'LICENSE', 'huggingtweets'):
+                (shutil.copytree if (ROOT/n).is_dir() else shutil.copy2)(ROOT/n, Path(src)/n)
+            subprocess.run(pip + ['wheel', '--no-deps', '--no-build-isolation', '-q', '-w', str(tmp), src], check=True, capture_output=True)
         (tmp/'requirements.txt').write_text('\n'.join(pins) + '\n')
         size = sum(f.stat().st_size for f in tmp.iterdir())
         if size > BUNDLE_LIMIT:
@@ -160,9 +177,10 @@ def check_loop(ctx:Ctx)->dict:
     runs = {}
     for mask in (False, True):
         r = finetune(ds, ctx.config(base, mask_eot=mask, max_steps=ctx.compare), progress=False)[2]
-        runs['masked' if mask else 'default'] = dict(loop=r.loop, note=r.loop_note, tokens_per_s=round(r.tokens_per_s))
-    bad = {k: v for k, v in runs.items() if v['loop'] != want or v['note']}
-    return result('FAIL' if bad else 'PASS', f'{want}, no note' if not bad else f'expected {want} with no note: {bad}', **runs)
+        runs['masked' if mask else 'default'] = dict(loop=r.loop, note=r.loop_note, graph_check=r.graph_check, tokens_per_s=round(r.tokens_per_s))
+    bad = {k: v for k, v in runs.items() if v['loop'] != want or v['note'] or (not ctx.dry and not v['graph_check'].startswith('passed: '))}
+    return result('FAIL' if bad else 'PASS', f'{want}, no note' + ('' if ctx.dry else ', its first replay checked against eager') if not bad
+                  else f'expected {want} with no note and a graph check passed: {bad}', **runs)
 
 
 def check_flash(ctx:Ctx)->dict:
