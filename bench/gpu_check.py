@@ -83,26 +83,29 @@ def make_bundle(folder:str, # Where the wheels go: a new or empty folder
     out = Path(folder)
     if out.is_symlink() or (out.exists() and (not out.is_dir() or any(out.iterdir()))): raise SystemExit(f'{folder} is not an empty folder: give a new one.')
     try: reqs = bundle_requirements(have)
-    except ImportError as e: raise SystemExit(f'This Python lacks {e.name}: install huggingtweets here first (pip install -e .), then bundle.') from None
+    except ImportError as e: raise SystemExit(f'{e.name} is not installed here: bundle where huggingtweets is installed (pip install -e .), and name in --have '
+                                              'distributions installed here (as pandas).') from None
     pins = [f'{n}=={v}' for n, v in reqs.items()]
     platforms = [a for p in ('manylinux_2_28_x86_64', 'manylinux_2_27_x86_64', 'manylinux_2_24_x86_64', 'manylinux_2_17_x86_64', 'manylinux2014_x86_64',
                              'manylinux_2_12_x86_64', 'manylinux2010_x86_64', 'manylinux1_x86_64') for a in ('--platform', p)] # pip matches each exactly
     pip = [sys.executable, '-m', 'pip']
-    with AtomicDir(out) as tmp:
-        got = subprocess.run(pip + ['download', '--no-deps', '--only-binary=:all:', '--python-version', python, '--implementation', 'cp', *platforms, '-d', str(tmp), *pins],
-                             capture_output=True, text=True)
-        if got.returncode: raise SystemExit(f"pip could not download the wheels for Python {python} ({(got.stderr.strip().splitlines() or ['no message'])[-1][:300]}): "
-                                            "bundle where PyPI is reachable, for a Python its wheels are made for.")
-        with tempfile.TemporaryDirectory() as src: # built from a copy: the build leaves nothing in the checkout, and takes nothing stale from it
-            for n in ('setup.py', 'settings.ini', 'pyproject.toml', 'MANIFEST.in', 'README.md', 'LICENSE', 'huggingtweets'):
-                (shutil.copytree if (ROOT/n).is_dir() else shutil.copy2)(ROOT/n, Path(src)/n)
-            subprocess.run(pip + ['wheel', '--no-deps', '--no-build-isolation', '-q', '-w', str(tmp), src], check=True, capture_output=True)
-        (tmp/'requirements.txt').write_text('\n'.join(pins) + '\n')
-        size = sum(f.stat().st_size for f in tmp.iterdir())
-        if size > BUNDLE_LIMIT:
-            big = ', '.join(f'{f.name.split("-")[0]} {f.stat().st_size / 2**20:.1f}' for f in sorted(tmp.iterdir(), key=lambda f: -f.stat().st_size)[:3])
-            raise SystemExit(f'The bundle would hold {size / 2**20:.1f} MiB, over the {BUNDLE_LIMIT >> 20} MiB a device call carries (MiB: {big}): '
-                             'leave out with --have what the GPU machine has (the lent ones have pandas).')
+    try:
+        with AtomicDir(out) as tmp:
+            got = subprocess.run(pip + ['download', '--no-deps', '--only-binary=:all:', '--python-version', python, '--implementation', 'cp', *platforms, '-d', str(tmp), *pins],
+                                 capture_output=True, text=True)
+            if got.returncode: raise SystemExit(f"pip could not download the wheels for Python {python} ({(got.stderr.strip().splitlines() or ['no message'])[-1][:300]}): "
+                                                "bundle where PyPI is reachable, for a Python its wheels are made for.")
+            with tempfile.TemporaryDirectory() as src: # built from a copy: the build leaves nothing in the checkout, and takes nothing stale from it
+                for n in ('setup.py', 'settings.ini', 'pyproject.toml', 'MANIFEST.in', 'README.md', 'LICENSE', 'huggingtweets'):
+                    (shutil.copytree if (ROOT/n).is_dir() else shutil.copy2)(ROOT/n, Path(src)/n)
+                subprocess.run(pip + ['wheel', '--no-deps', '--no-build-isolation', '-q', '-w', str(tmp), src], check=True, capture_output=True)
+            (tmp/'requirements.txt').write_text('\n'.join(pins) + '\n')
+            size = sum(f.stat().st_size for f in tmp.iterdir())
+            if size > BUNDLE_LIMIT:
+                big = ', '.join(f'{f.name.split("-")[0]} {f.stat().st_size / 2**20:.1f}' for f in sorted(tmp.iterdir(), key=lambda f: -f.stat().st_size)[:3])
+                raise SystemExit(f'The bundle would hold {size / 2**20:.1f} MiB, over the {BUNDLE_LIMIT >> 20} MiB a device call carries (MiB: {big}): '
+                                 'leave out with --have what the GPU machine has (the lent ones have pandas).')
+    except OSError as e: raise SystemExit(f'Cannot write the bundle in {folder} ({e.strerror}): give a new folder where you can write.') from None
     return install_line(folder)
 
 

@@ -123,8 +123,10 @@ def checked_replay(replay, # The captured step, its static inputs holding the ba
     gen.set_state(rng) # so the replay draws the dropout masks that eager just drew: a correct replay runs the same kernels on the same numbers
     state = [t for p in params for t in opt.state[p].values() if torch.is_tensor(t)]
     kept = _snapshot(params + state) # what the replay changes, to put back where it is wrong: the step is taken whole or not at all
-    probe = lambda: torch.cat([params[0].detach().reshape(-1)[:4], params[-1].detach().reshape(-1)[:4]]).float() # the last (a GPT-2's final norm) moves every step
-    count = lambda: float(opt.state[params[-1]]['step'])
+    trained = [p for p in params if 'step' in opt.state[p]] # those the optimizer has stepped (all, unless a weight never had a gradient)
+    first, last = trained[0], trained[-1]
+    probe = lambda: torch.cat([first.detach().reshape(-1)[:4], last.detach().reshape(-1)[:4]]).float() # the last (a GPT-2's final norm) moves every step
+    count = lambda: float(opt.state[last]['step'])
     before, steps = probe(), count()
     replay.replay()
     got = out[0].float().item()

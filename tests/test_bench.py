@@ -254,3 +254,15 @@ def test_the_bundle_installs_offline_and_the_dry_run_passes_from_it(tmp_path):
     dry = subprocess.run(_offline([str(py), str(ROOT/'bench'/'gpu_check.py'), '--cpu-dry-run', '--out', str(out)]), capture_output=True, text=True, env=env, cwd=tmp_path, timeout=420)
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert dry.stdout.splitlines()[-1] == f'gpu_check: PASS 4, WARN 0, FAIL 0, SKIP 3; figures in {out}', dry.stdout
+
+
+def test_bundle_refuses_what_it_cannot_make_whole(tmp_path):
+    "`--bundle` into a folder that holds files, or a link, or with a --have that is not installed here: one sentence, before any download, and nothing written"
+    import gpu_check
+    (tmp_path/'full').mkdir(); (tmp_path/'full'/'mine.txt').write_text('keep')
+    (tmp_path/'link').symlink_to(tmp_path/'empty', target_is_directory=True)
+    for folder in ('full', 'link'):
+        with pytest.raises(SystemExit, match=f'^{tmp_path/folder} is not an empty folder: give a new one.$'): gpu_check.main(['--bundle', str(tmp_path/folder)])
+    with pytest.raises(SystemExit, match=r'^no-such-dist is not installed here: .* name in --have distributions installed here \(as pandas\).$'):
+        gpu_check.main(['--bundle', str(tmp_path/'new'), '--have', 'pandas,no-such-dist'])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['full', 'link'] and (tmp_path/'full'/'mine.txt').read_text() == 'keep'
