@@ -3,13 +3,15 @@ the figures in a JSON file.
 
     python bench/gpu_check.py --cpu-dry-run              # every check's code on the CPU at tiny sizes (the GPU-only ones SKIP): CI runs it
     python bench/gpu_check.py --wheels                   # what a machine with only torch and transformers lacks, and how to bring it
+    python bench/gpu_check.py --bundle .gpu/wheels --python-version 3.12 --have pandas   # online: the wheels of all it needs beyond them (and pandas)
     python bench/gpu_check.py --tokenizer DIR            # on one GPU (under 8 minutes on an H100), with GPT-2's tokenizer in DIR
 
 Each check runs in its own process, so one that crashes or leaves CUDA broken can't spoil the next. The models are GPT-2
 small and GPT-2 xl in shape, initialised at random from their configs on the spot (nothing to download, nothing to carry
 but the tokenizer), trained on the bundled example account. The checks:
 
-* `loop`: the default run takes the CUDA graph, with no note, for the default and the masked objective;
+* `loop`: the default run takes the CUDA graph, with no note, for the default and the masked objective, and the graph's first replay passes
+  its self-check (`graph_check`: the loss eager computes on the same batch and weights, within 2^-8; the weights and the step count moved);
 * `flash`: the step's attention runs the flash kernels (not math, not memory-efficient), forward and backward, from the profiler;
 * `syncs`: no host synchronisation in a replayed step, beyond the logging steps;
 * `graph_vs_eager`: with dropout off, graph and eager losses within 1% and grad norms within 5% step by step, held-out loss
@@ -22,13 +24,89 @@ but the tokenizer), trained on the bundled example account. The checks:
 * `fallback`: a capture made to fail: the eager fallback finishes, the stream is the default one again, dropout works,
   and the next run captures its graph.
 """
-import argparse, importlib, importlib.util, json, math, os, subprocess, sys, tempfile, time, warnings
+import argparse, importlib, importlib.util, json, math, os, shutil, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(1, str(ROOT)) # this checkout's huggingtweets, installed or not
-NEEDED = ('torch', 'transformers', 'datasets', 'regex', 'py3langid') # what `finetune` and the example's dataset import
-WHEELS = ('datasets', 'pyarrow', 'pandas', 'dill', 'xxhash', 'multiprocess', 'py3langid') # datasets and what it needs that a CUDA image lacks
+NEEDED = ('torch', 'transformers', 'accelerate', 'datasets', 'regex', 'requests', 'py3langid') # what the checks import (a library's own imports aside)
+BASE = ('torch', 'transformers') # what a CUDA image for transformers has, with what they require
+BUNDLE = ('accelerate', 'datasets', 'py3langid', 'requests') # the rest: Trainer's accelerate, the dataset's datasets, the language ids, the sources' requests
+BUNDLE_LIMIT = 64 << 20 # what one device call carries
+LOWEST = ('pyarrow',) # bundled at the lowest version the others require, not the one installed here: its wheel grows each release (46.6 MiB at 24.0.0, 52.5 at 26.0.1)
+
+
+def requirement_closure(names)->dict[str, str]:
+    "The distributions `names` require, themselves included, recursively, as installed here (extras left out): name -> version"
+    import importlib.metadata as md
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    seen, todo = {}, list(names)
+    while todo:
+        d = md.distribution(todo.pop())
+        if (name := canonicalize_name(d.metadata['Name'])) in seen: continue
+        seen[name] = d.version
+        todo += [r.name for r in map(Requirement, d.requires or []) if not r.marker or r.marker.evaluate({'extra': ''})]
+    return seen
+
+
+def lowest_required(name:str, among)->str|None:
+    "The highest `>=` or `==` bound that the installed distributions `among` put on `name`: the lowest version they all accept"
+    import importlib.metadata as md
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+    bounds = [Version(sp.version) for d in among for r in map(Requirement, md.requires(d) or []) if canonicalize_name(r.name) == name
+              and (not r.marker or r.marker.evaluate({'extra': ''})) for sp in r.specifier if sp.operator in ('>=', '==')]
+    return str(max(bounds)) if bounds else None
+
+
+def bundle_requirements(have:tuple=())->dict[str, str]:
+    "What the check needs beyond torch, transformers, the distributions in `have` and what they all require, at the versions installed here (`LOWEST`: the lowest the others accept): name -> version"
+    base = requirement_closure(BASE + tuple(have))
+    need = {n: v for n, v in sorted(requirement_closure(BUNDLE).items()) if n not in base}
+    return need | {n: lowest_required(n, need) or need[n] for n in LOWEST if n in need}
+
+
+def install_line(folder:str)->str:
+    "The install from a bundle, with no network: its requirements (pip checks that each one's own are there), then huggingtweets' own wheel, whose other requirements the check does not import"
+    return (f"pip install --no-index --find-links {folder} -r {folder}/requirements.txt && "
+            f"pip install --no-index --no-deps {folder}/huggingtweets-*.whl")
+
+
+def make_bundle(folder:str, # Where the wheels go: a new or empty folder
+                python:str, # The GPU machine's Python, as 3.11
+                have:tuple=(), # Distributions the GPU machine has beside torch and transformers, left out (as pandas)
+               )->str:
+    "Download the wheels the check needs beyond torch and transformers for `python` on manylinux x86_64, and build huggingtweets' own from this tree, into `folder` (whole, or not at all); the install line"
+    from huggingtweets.core import AtomicDir
+    out = Path(folder)
+    if out.is_symlink() or (out.exists() and (not out.is_dir() or any(out.iterdir()))): raise SystemExit(f'{folder} is not an empty folder: give a new one.')
+    try: reqs = bundle_requirements(have)
+    except ImportError as e: raise SystemExit(f'{e.name} is not installed here: bundle where huggingtweets is installed (pip install -e .), and name in --have '
+                                              'distributions installed here (as pandas).') from None
+    pins = [f'{n}=={v}' for n, v in reqs.items()]
+    platforms = [a for p in ('manylinux_2_28_x86_64', 'manylinux_2_27_x86_64', 'manylinux_2_24_x86_64', 'manylinux_2_17_x86_64', 'manylinux2014_x86_64',
+                             'manylinux_2_12_x86_64', 'manylinux2010_x86_64', 'manylinux1_x86_64') for a in ('--platform', p)] # pip matches each exactly
+    pip = [sys.executable, '-m', 'pip']
+    try:
+        with AtomicDir(out) as tmp:
+            got = subprocess.run(pip + ['download', '--no-deps', '--only-binary=:all:', '--python-version', python, '--implementation', 'cp', *platforms, '-d', str(tmp), *pins],
+                                 capture_output=True, text=True)
+            if got.returncode: raise SystemExit(f"pip could not download the wheels for Python {python} ({(got.stderr.strip().splitlines() or ['no message'])[-1][:300]}): "
+                                                "bundle where PyPI is reachable, for a Python its wheels are made for.")
+            with tempfile.TemporaryDirectory() as src: # built from a copy: the build leaves nothing in the checkout, and takes nothing stale from it
+                for n in ('setup.py', 'settings.ini', 'pyproject.toml', 'MANIFEST.in', 'README.md', 'LICENSE', 'huggingtweets'):
+                    (shutil.copytree if (ROOT/n).is_dir() else shutil.copy2)(ROOT/n, Path(src)/n)
+                subprocess.run(pip + ['wheel', '--no-deps', '--no-build-isolation', '-q', '-w', str(tmp), src], check=True, capture_output=True)
+            (tmp/'requirements.txt').write_text('\n'.join(pins) + '\n')
+            size = sum(f.stat().st_size for f in tmp.iterdir())
+            if size > BUNDLE_LIMIT:
+                big = ', '.join(f'{f.name.split("-")[0]} {f.stat().st_size / 2**20:.1f}' for f in sorted(tmp.iterdir(), key=lambda f: -f.stat().st_size)[:3])
+                raise SystemExit(f'The bundle would hold {size / 2**20:.1f} MiB, over the {BUNDLE_LIMIT >> 20} MiB a device call carries (MiB: {big}): '
+                                 'leave out with --have what the GPU machine has (the lent ones have pandas).')
+    except OSError as e: raise SystemExit(f'Cannot write the bundle in {folder} ({e.strerror}): give a new folder where you can write.') from None
+    return install_line(folder)
 
 
 def missing()->list[str]:
@@ -41,10 +119,10 @@ def missing()->list[str]:
 
 def wheels_advice(python:str=f'{sys.version_info.major}.{sys.version_info.minor}')->str:
     "How to bring what is missing to a machine without the network"
-    return (f"On a machine online: pip download --only-binary=:all: --no-deps --python-version {python} --platform manylinux_2_28_x86_64 "
-            f"--platform manylinux2014_x86_64 -d .gpu/wheels {' '.join(WHEELS)} (about 70 MB; leave out what the GPU machine has: pandas and "
-            "pyarrow often are); copy GPT-2's tokenizer files to .gpu/gpt2-tokenizer; carry .gpu; there: pip install --no-index --no-deps "
-            ".gpu/wheels/*.whl && python bench/gpu_check.py --tokenizer .gpu/gpt2-tokenizer")
+    return (f"On a machine online, in this checkout with huggingtweets installed: python bench/gpu_check.py --bundle .gpu/wheels --python-version {python} "
+            f"--have pandas ({', '.join(BUNDLE)} and what they need beyond torch, transformers and pandas, and huggingtweets' own wheel: under {BUNDLE_LIMIT >> 20} MiB); "
+            f"copy GPT-2's tokenizer files to .gpu/gpt2-tokenizer; carry .gpu; there: {install_line('.gpu/wheels')} && "
+            "python bench/gpu_check.py --tokenizer .gpu/gpt2-tokenizer")
 
 
 class Ctx:
@@ -102,9 +180,10 @@ def check_loop(ctx:Ctx)->dict:
     runs = {}
     for mask in (False, True):
         r = finetune(ds, ctx.config(base, mask_eot=mask, max_steps=ctx.compare), progress=False)[2]
-        runs['masked' if mask else 'default'] = dict(loop=r.loop, note=r.loop_note, tokens_per_s=round(r.tokens_per_s))
-    bad = {k: v for k, v in runs.items() if v['loop'] != want or v['note']}
-    return result('FAIL' if bad else 'PASS', f'{want}, no note' if not bad else f'expected {want} with no note: {bad}', **runs)
+        runs['masked' if mask else 'default'] = dict(loop=r.loop, note=r.loop_note, graph_check=r.graph_check, tokens_per_s=round(r.tokens_per_s))
+    bad = {k: v for k, v in runs.items() if v['loop'] != want or v['note'] or (not ctx.dry and not v['graph_check'].startswith('passed: '))}
+    return result('FAIL' if bad else 'PASS', f'{want}, no note' + ('' if ctx.dry else ', its first replay checked against eager') if not bad
+                  else f'expected {want} with no note and a graph check passed: {bad}', **runs)
 
 
 def check_flash(ctx:Ctx)->dict:
@@ -312,6 +391,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--cpu-dry-run', action='store_true', help="run every check's code on the CPU at tiny sizes; the GPU-only ones SKIP")
     ap.add_argument('--wheels', action='store_true', help='say what this Python lacks for the check, and how to bring it')
+    ap.add_argument('--bundle', metavar='DIR', default=None, help='online: download into DIR the wheels the check needs beyond torch and transformers, and build huggingtweets\' own')
+    ap.add_argument('--python-version', default=f'{sys.version_info.major}.{sys.version_info.minor}', help="the GPU machine's Python, for --bundle (default: this one's)")
+    ap.add_argument('--have', default='', help='for --bundle: distributions the GPU machine has beside torch and transformers, comma-separated, left out (as pandas)')
     ap.add_argument('--tokenizer', default=None, help="a folder with GPT-2's tokenizer (the GPU run)")
     ap.add_argument('--out', default='gpu_check.json', help='where to write the figures')
     ap.add_argument('--checks', default=','.join(CHECKS), help='which checks, comma-separated')
@@ -325,6 +407,11 @@ def main(argv=None):
         os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
         r = CHECKS[args.only](Ctx(args.cpu_dry_run, args.tokenizer, Path(args.work)))
         Path(args.result).write_text(json.dumps(r, default=float))
+        return 0
+    if args.bundle:
+        line = make_bundle(args.bundle, args.python_version, tuple(n for n in args.have.split(',') if n))
+        size = sum(f.stat().st_size for f in Path(args.bundle).iterdir())
+        print(f'{len(list(Path(args.bundle).glob("*.whl")))} wheels, {size / 2**20:.1f} MiB, in {args.bundle}. Carry it to the GPU machine; there, with no network:\n{line}')
         return 0
     if lack := missing():
         print(f"This Python lacks {', '.join(lack)}. {wheels_advice()}")

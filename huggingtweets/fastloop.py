@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from .core import UserError
 
 # %% auto #0
-__all__ = ['CAUSAL', 'causal_attention', 'plain_attention', 'causal_training', 'fused_gelu', 'LoopResult', 'epoch_order',
-           'log_every', 'train_fast']
+__all__ = ['CAUSAL', 'causal_attention', 'plain_attention', 'causal_training', 'fused_gelu', 'LoopResult', 'checked_replay',
+           'epoch_order', 'log_every', 'train_fast']
 
 # %% ../nbs/08_fastloop.ipynb #275fbe84
 CAUSAL = 'huggingtweets_causal'
@@ -75,6 +75,7 @@ class LoopResult:
     steps:int # Steps taken
     graph:bool # Whether the step was replayed as a CUDA graph
     note:str='' # Why it was not, where a graph was asked for
+    check:str='' # How the graph's first replay compared with eager computation ('passed: ...' or 'failed: ...'); '' where no graph was captured
     log_history:list=field(default_factory=list) # What was logged, as `TrainerState.log_history`
 
 def _capture(step, side):
@@ -99,6 +100,46 @@ def _capture(step, side):
     err.__traceback__ = None # its frames hold the failed step's tensors
     return None, None, err
 
+def _snapshot(tensors:list)->list:
+    "Copies of `tensors`: on their device where it has room, else in the host's memory"
+    import torch
+    try: return [t.detach().clone() for t in tensors]
+    except torch.OutOfMemoryError: pass # the copies made so far are freed with the exception
+    return [t.detach().to('cpu') for t in tensors]
+
+def checked_replay(replay, # The captured step, its static inputs holding the batch to train on now
+                   out:tuple, # The graph's static outputs, the step's loss first
+                   forward, # `() -> loss`: the same batch's loss, computed eagerly as the step computes it (run here without gradients)
+                   params:list, # The trainable tensors
+                   opt, # Their optimizer, which the step steps
+                   rtol:float=2**-8, # How far the replay's loss may be from eager's: bf16's unit roundoff
+                  )->tuple[bool, str]:
+    "Replay `replay` once, checked against eager computation: (True, the figures) where its loss is `forward`'s on the same batch and weights and it moved the weights and the optimizer's step count; else (False, why), the weights, the optimizer's state and the random generator put back as they were: the step not taken"
+    import torch
+    dev = params[0].device
+    gen = torch.cuda.default_generators[dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == 'cuda' else torch.default_generator
+    rng = gen.get_state()
+    with torch.no_grad(): want = forward().float().item()
+    gen.set_state(rng) # so the replay draws the dropout masks that eager just drew: a correct replay runs the same kernels on the same numbers
+    state = [t for p in params for t in opt.state[p].values() if torch.is_tensor(t)]
+    kept = _snapshot(params + state) # what the replay changes, to put back where it is wrong: the step is taken whole or not at all
+    trained = [p for p in params if 'step' in opt.state[p]] # those the optimizer has stepped (all, unless a weight never had a gradient)
+    first, last = trained[0], trained[-1]
+    probe = lambda: torch.cat([first.detach().reshape(-1)[:4], last.detach().reshape(-1)[:4]]).float() # the last (a GPT-2's final norm) moves every step
+    count = lambda: float(opt.state[last]['step'])
+    before, steps = probe(), count()
+    replay.replay()
+    got = out[0].float().item()
+    why = (f"its loss {got:.6g} is not eager's {want:.6g} on the same batch and weights (it trains on stale inputs or stale weights)" if not abs(got - want) <= rtol * abs(want)
+           else 'it left the weights as they were (it steps no optimizer, or copies of the weights)' if torch.equal(probe(), before)
+           else f"it moved the optimizer's step count from {steps:g} to {count():g}, not by one" if count() != steps + 1 else '')
+    if why:
+        with torch.no_grad():
+            for t, k in zip(params + state, kept): t.copy_(k)
+        gen.set_state(rng)
+        return False, why
+    return True, f"its loss {got:.6g} is eager's {want:.6g} within {rtol:.2g}, and it moved the weights and the optimizer's step count"
+
 def epoch_order(n:int, # Blocks
                 bs:int, # Blocks a step
                 steps:int, # Steps to take
@@ -121,6 +162,7 @@ def train_fast(model, # The model, on its device
                progress:bool=False, # Trainer's tqdm bar
                precision:str='fp32', # bf16 (autocast, as Trainer's bf16) or fp32
                graph:bool|None=None, # Capture the step as a CUDA graph; default: on CUDA in bf16
+               capture=None, # `(step, stream) -> (graph, outputs, error)`: `_capture` (a CUDA graph, on CUDA only) by default; a test's fake drives the graph path on a CPU
               )->LoopResult:
     "Train `model` with Trainer's step and schedule: eagerly, or replayed as a CUDA graph on a GPU"
     import torch
@@ -137,21 +179,25 @@ def train_fast(model, # The model, on its device
     steps = cfg.max_steps if cfg.max_steps > 0 else max(1, math.ceil(per_epoch * cfg.epochs))
     note = (f'the run has {steps} steps, and the graph is captured after 3 eager ones' if graph and steps <= 3
             else f'the CUDA graph runs in bf16: this run is {precision}' if cuda and not graph and precision != 'bf16' else '')
-    graph = graph and steps > 3 and cuda
+    graph = graph and steps > 3 and (cuda or capture is not None)
+    capture = capture or _capture
     order = epoch_order(n, bs, steps, cfg.seed).to(dev)
     data = torch.cat([cols['input_ids'], cols['input_ids'][:1]]).to(dev) # no host-to-device copy in the loop; the last row fills short batches,
     targets = torch.cat([cols['labels'], torch.full_like(cols['labels'][:1], -100)]).to(dev) # its labels masked: it adds nothing to loss or gradient
     params = [p for p in model.parameters() if p.requires_grad]
-    lr = torch.tensor(cfg.learning_rate, device=dev) if graph else cfg.learning_rate # a tensor, so a replayed step reads the scheduler's value
-    opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, fused=cuda, capturable=graph)
+    lr = torch.tensor(cfg.learning_rate, device=dev) if graph and cuda else cfg.learning_rate # a tensor, so a replayed step reads the scheduler's value
+    opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, fused=cuda, capturable=graph and cuda)
     sched = get_scheduler(cfg.lr_scheduler, opt, num_warmup_steps=cfg.warmup_steps, num_training_steps=steps)
     x, y = torch.empty((bs, data.shape[1]), dtype=torch.long, device=dev), torch.empty((bs, data.shape[1]), dtype=torch.long, device=dev)
     amp = dict(device_type=dev.type, dtype=torch.bfloat16, enabled=precision == 'bf16',
                cache_enabled=not graph) # a graph must not capture autocast's weight cache
-    side = torch.cuda.Stream() if graph else None # CUDA graphs want their warm-up steps on a side stream
+    side = torch.cuda.Stream() if graph and cuda else None # CUDA graphs want their warm-up steps on a side stream
+
+    def forward():
+        with torch.autocast(**amp): return model(input_ids=x, labels=y, use_cache=False).loss
 
     def step():
-        with torch.autocast(**amp): loss = model(input_ids=x, labels=y, use_cache=False).loss
+        loss = forward()
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(params, 1.0, foreach=True)
         opt.step()
@@ -164,24 +210,30 @@ def train_fast(model, # The model, on its device
     cbs = CallbackHandler([DefaultFlowCallback()] + list(callbacks or []) + ([ProgressCallback()] if progress else []), model, None, opt, sched)
     model.train()
     losses, norms = torch.zeros(steps, device=dev), torch.zeros(steps, device=dev)
-    replay, out, logged = None, None, 0
+    replay, out, logged, check = None, None, 0, ''
     cbs.on_train_begin(args, state, control)
     for i in range(steps):
-        idx = order[i * bs:(i + 1) * bs]
-        x.copy_(data[idx], non_blocking=True); y.copy_(targets[idx], non_blocking=True)
-        if replay is not None: replay.replay()
-        elif graph and i == 3: # three eager steps first, as CUDA graphs need; then capture, which also takes this step
+        if graph and i == 3: # three eager steps first, as CUDA graphs need; captured before this step's batch is copied in, so that a graph that kept old inputs trains on another batch and fails its check
             opt.zero_grad(set_to_none=True)
-            replay, out, err = _capture(step, side)
+            replay, out, err = capture(step, side)
             if err is not None:
                 if isinstance(err, torch.OutOfMemoryError): raise err
                 note = f'capturing the step failed: {type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ""}'
                 warnings.warn(f'Training without a CUDA graph: {note}.')
                 graph = False
-                torch.cuda.synchronize()
+                if cuda: torch.cuda.synchronize()
+        idx = order[i * bs:(i + 1) * bs]
+        x.copy_(data[idx], non_blocking=True); y.copy_(targets[idx], non_blocking=True)
+        if replay is not None and i > 3: replay.replay()
+        elif replay is not None: # the first replay, checked once against eager computation; where they disagree, the step is taken eagerly instead
+            ok, why = checked_replay(replay, out, forward, params, opt)
+            check = ('passed: ' if ok else 'failed: ') + why
+            if not ok:
+                note = f"the CUDA graph's first replay disagreed with eager computation: {why}; it trained eagerly from step {i + 1}"
+                warnings.warn(f'Training without a CUDA graph: {note}.')
+                replay, graph = None, False
                 opt.zero_grad(set_to_none=True)
                 out = step()
-            else: replay.replay()
         elif side is not None and i < 3:
             side.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(side):
@@ -208,4 +260,4 @@ def train_fast(model, # The model, on its device
     del replay, out, opt, sched, cbs, lr # the graph's memory pool, the optimizer and its state go now, not when the caller's frame does
     model.zero_grad(set_to_none=True)
     if cuda: torch.cuda.empty_cache()
-    return LoopResult(train_loss, done, graphed, note, history)
+    return LoopResult(train_loss, done, graphed, note, check, history)

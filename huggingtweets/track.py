@@ -266,7 +266,7 @@ def log_result(run, # A run from `train_run`, or None
     if run is None: return
     t = record.train
     d = dict(valid_loss=t.valid_loss, perplexity=t.perplexity, text_loss=t.text_loss, base_valid_loss=t.base_valid_loss, train_loss=t.train_loss,
-             steps=t.steps, tokens=t.tokens, train_seconds=t.seconds, tokens_per_s=t.tokens_per_s, device=t.device, loop=t.loop, loop_note=t.loop_note or None,
+             steps=t.steps, tokens=t.tokens, train_seconds=t.seconds, tokens_per_s=t.tokens_per_s, device=t.device, loop=t.loop, loop_note=t.loop_note or None, graph_check=t.graph_check or None,
              languages=dict(record.languages) or None, memorization=(record.memorization or {}).get('share'), timings=record.timings or None)
     run.summary.update({k: v for k, v in d.items() if v is not None})
 

@@ -245,6 +245,7 @@ class TrainResult:
     config:dict=field(default_factory=dict) # The `TrainConfig` used
     processes:int=1 # Processes that trained together (torchrun, accelerate)
     eval_seconds:float=0.0 # Wall time of the two held-out evaluations (the base's and the model's), outside `seconds`
+    graph_check:str='' # How the CUDA graph's first replay compared with eager computation: 'passed: ...', or 'failed: ...' (then `loop` is 'eager' and `loop_note` says why); '' where no graph was captured
 
     @property
     def tokens_per_s(self)->float: return self.tokens / self.seconds if self.seconds else 0.0
@@ -346,10 +347,11 @@ def finetune(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
         eval_secs = time.perf_counter() - e0
         if cfg.lora: model = apply_lora(model, cfg)
         sync(); t0 = time.perf_counter()
+        check = ''
         if loop == 'fast':
             from huggingtweets.fastloop import train_fast, causal_training, fused_gelu
             with causal_training(model, block), fused_gelu(model): r = train_fast(model, train, cfg, cbs, progress is True, prec)
-            train_loss, steps, note, loop = r.train_loss, r.steps, note or r.note, 'cuda-graph' if r.graph else 'eager'
+            train_loss, steps, note, loop, check = r.train_loss, r.steps, note or r.note, 'cuda-graph' if r.graph else 'eager', r.check
         else:
             train_loss, steps, one = _trainer_loop(model, train, cfg, device, prec, cbs, progress)
             note = '; '.join(x for x in (note, one) if x)
@@ -363,5 +365,5 @@ def finetune(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
         raise UserError(f"Training diverged (the loss became {train_loss if not math.isfinite(train_loss) else ev.loss}): train again with a lower --learning-rate than {cfg.learning_rate:g}.")
     res = TrainResult(train_loss, ev and ev.loss, ev and ev.text_loss, base and base.loss, math.exp(ev.loss) if ev and ev.loss < 50 else None,
                       steps, steps * cfg.batch_size * block * processes, secs, where, loop, note, asdict(cfg), processes,
-                      round(eval_secs, 3))
+                      round(eval_secs, 3), check)
     return tok, model, res

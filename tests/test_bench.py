@@ -1,5 +1,6 @@
 "The benchmark (bench/): its memorization rule, spread and mask_eot decision, RESULTS.md writer, and its CPU smoke mode end to end (skipped without ../shared)."
 import json, math, subprocess, sys
+import pytest
 from pathlib import Path
 import fastcore.test as fct
 from util import ROOT, shared
@@ -193,4 +194,75 @@ def test_gpu_check_says_what_to_bring(capsys, monkeypatch):
     monkeypatch.setattr(gpu_check, 'NEEDED', gpu_check.NEEDED + ('no_such_module_here',))
     assert gpu_check.main(['--wheels']) == 2
     out = capsys.readouterr().out
-    assert out.startswith('This Python lacks no_such_module_here. On a machine online: pip download --only-binary=:all:') and 'datasets pyarrow' in out
+    assert out.startswith('This Python lacks no_such_module_here. On a machine online, in this checkout with huggingtweets installed: '
+                          'python bench/gpu_check.py --bundle .gpu/wheels --python-version ') and gpu_check.install_line('.gpu/wheels') in out
+
+
+def _base_site(folder:Path, names:tuple)->Path:
+    "A folder in which `names` and what they require are importable as installed here, and nothing else: what a bare CUDA image for transformers holds"
+    import importlib.metadata as md
+    import gpu_check
+    folder.mkdir()
+    for n in gpu_check.requirement_closure(names):
+        d = md.distribution(n)
+        for top in {Path(f).parts[0] for f in d.files or [] if not str(f).startswith('..')} - {'__pycache__'}:
+            if not (folder/top).exists(): (folder/top).symlink_to(Path(d.locate_file(''))/top)
+    return folder
+
+
+def _offline(cmd:list)->list:
+    "`cmd` in a network namespace of its own, with no network, where this machine lets root make one"
+    import shutil
+    return ['unshare', '-n'] + cmd if shutil.which('unshare') and subprocess.run(['unshare', '-n', 'true'], capture_output=True).returncode == 0 else cmd
+
+
+def test_the_bundle_installs_offline_and_the_dry_run_passes_from_it(tmp_path):
+    """`--bundle` (online) gathers what the check needs beyond torch and transformers (and pandas, which the lent GPU machines have) under 64 MiB; its install line,
+    run with no network, no index and no pip configuration, in a fresh venv that sees only torch, transformers, pandas and what they require, installs it; the
+    dry run passes from that venv. A venv with --system-site-packages would see everything installed here, so it would prove nothing: the base is a folder of
+    links to exactly those distributions, on the venv's path through a .pth file, as the image's site-packages would be"""
+    import os, gpu_check
+    wheels = tmp_path/'wheels'
+    p = subprocess.run([sys.executable, str(ROOT/'bench'/'gpu_check.py'), '--bundle', str(wheels), '--have', 'pandas'], capture_output=True, text=True, timeout=300)
+    if p.returncode and 'pip could not download' in p.stdout + p.stderr: pytest.skip('PyPI is not reachable from here: ' + (p.stdout + p.stderr).strip()[-200:])
+    assert p.returncode == 0, p.stdout + p.stderr
+    line = gpu_check.install_line(str(wheels))
+    assert p.stdout.splitlines()[-1] == line and line.startswith(f'pip install --no-index --find-links {wheels} ')
+    names = sorted(f.name.split('-')[0].lower() for f in wheels.glob('*.whl'))
+    size = sum(f.stat().st_size for f in wheels.iterdir())
+    assert {'datasets', 'pyarrow', 'py3langid', 'accelerate', 'huggingtweets'} <= set(names) and not {'wandb', 'torch', 'transformers', 'pandas', 'numpy'} & set(names), names
+    assert size < 64 << 20 and f'{size / 2**20:.1f} MiB' in p.stdout
+    base = _base_site(tmp_path/'image', gpu_check.BASE + ('pandas',))
+    venv = tmp_path/'venv'
+    subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(venv)], check=True)
+    py = venv/'bin'/'python'
+    site = Path(subprocess.run([py, '-c', 'import sysconfig; print(sysconfig.get_path("purelib"))'], capture_output=True, text=True, check=True).stdout.strip())
+    (site/'image.pth').write_text(str(base) + '\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTHON', 'PIP_', 'VIRTUAL_ENV'))} | dict(PIP_CONFIG_FILE=os.devnull, HF_HUB_OFFLINE='1', WANDB_MODE='offline')
+    before = subprocess.run([py, '-c', 'import importlib.util as u; print([m for m in ("torch", "transformers", "pandas", "datasets", "accelerate", "wandb") if u.find_spec(m)])'],
+                            capture_output=True, text=True, env=env, check=True).stdout.strip()
+    assert before == "['torch', 'transformers', 'pandas']", before  # the image: nothing of the bundle's, nor wandb
+    pip = [sys.executable, '-m', 'pip', '--python', str(py)] # the venv has no pip: this one installs into it
+    for part in line.split(' && '):
+        cmd = pip + part.split()[1:]
+        if '*' in part: cmd = cmd[:-1] + [str(f) for f in wheels.glob('huggingtweets-*.whl')]
+        got = subprocess.run(_offline(cmd), capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+        assert got.returncode == 0, got.stdout + got.stderr
+    where = subprocess.run([py, '-c', 'import huggingtweets, datasets, py3langid, accelerate; print(huggingtweets.__file__)'], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert where.returncode == 0 and where.stdout.strip().startswith(str(venv)), where.stdout + where.stderr  # the wheel built from the tree installs
+    out = tmp_path/'gpu_check.json'
+    dry = subprocess.run(_offline([str(py), str(ROOT/'bench'/'gpu_check.py'), '--cpu-dry-run', '--out', str(out)]), capture_output=True, text=True, env=env, cwd=tmp_path, timeout=420)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert dry.stdout.splitlines()[-1] == f'gpu_check: PASS 4, WARN 0, FAIL 0, SKIP 3; figures in {out}', dry.stdout
+
+
+def test_bundle_refuses_what_it_cannot_make_whole(tmp_path):
+    "`--bundle` into a folder that holds files, or a link, or with a --have that is not installed here: one sentence, before any download, and nothing written"
+    import gpu_check
+    (tmp_path/'full').mkdir(); (tmp_path/'full'/'mine.txt').write_text('keep')
+    (tmp_path/'link').symlink_to(tmp_path/'empty', target_is_directory=True)
+    for folder in ('full', 'link'):
+        with pytest.raises(SystemExit, match=f'^{tmp_path/folder} is not an empty folder: give a new one.$'): gpu_check.main(['--bundle', str(tmp_path/folder)])
+    with pytest.raises(SystemExit, match=r'^no-such-dist is not installed here: .* name in --have distributions installed here \(as pandas\).$'):
+        gpu_check.main(['--bundle', str(tmp_path/'new'), '--have', 'pandas,no-such-dist'])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['full', 'link'] and (tmp_path/'full'/'mine.txt').read_text() == 'keep'

@@ -1,4 +1,4 @@
-import math
+import math, re, warnings
 from pathlib import Path
 from unittest import mock
 import pytest
@@ -225,6 +225,95 @@ def test_a_failed_capture_reports_the_steps_own_error_and_restores_the_process()
     assert g is not None and out == 1 and err is None and c.calls == ['clone', 'capture']  # a capture that works changes nothing
 
 
+
+def _fake_capture(model, kind):
+    """A capture for a CPU, where nothing captures: its graph's replay runs the step eagerly ('right'); or as a graph that kept the inputs it
+    was captured with would, on the batch of the step before ('stale batch'); or it steps the optimizer and then puts the weights back, as a
+    graph that stepped copies of them would ('weights put back')"""
+    last = {}
+    def hook(mod, args, kwargs): # remembers each training step's batch; a stale replay trains on the one before
+        if kind == 'stale batch' and last.get('replaying'): return args, kwargs | dict(input_ids=last['x'], labels=last['y'])
+        if torch.is_grad_enabled(): last.update(x=kwargs['input_ids'].clone(), y=kwargs['labels'].clone())
+    model.register_forward_pre_hook(hook, with_kwargs=True)
+    class Graph:
+        def __init__(self, step, out): self.step, self.out, self.replays = step, out, 0
+        def replay(self):
+            self.replays += 1
+            kept = [p.detach().clone() for p in model.parameters()]
+            model.zero_grad(set_to_none=True) # a graph's backward writes its gradients afresh
+            last['replaying'] = True
+            try: loss, norm = self.step()
+            finally: last['replaying'] = False
+            self.out[0].copy_(loss); self.out[1].copy_(norm)
+            if kind == 'weights put back':
+                with torch.no_grad():
+                    for p, k in zip(model.parameters(), kept): p.copy_(k)
+    def capture(step, side):
+        out = (torch.zeros(()), torch.zeros(()))
+        capture.graph = Graph(step, out)
+        return capture.graph, out, None
+    return capture
+
+
+def _graph_run(tiny, blocks, kind=None, steps=8):
+    "The fast loop on a CPU: with the fake `kind` of graph, or never capturing (None); its result and final weights"
+    torch.manual_seed(0)
+    m = load_base(str(tiny))[1]
+    logs = _Logs()
+    r = fastloop.train_fast(m, blocks, cfg(tiny, max_steps=steps), [logs], graph=kind is not None, capture=kind and _fake_capture(m, kind))
+    return r, {k: v.detach().clone() for k, v in m.state_dict().items()}, logs.seen
+
+
+@pytest.mark.parametrize('kind', ['right', 'stale batch', 'weights put back'])
+def test_the_graphs_first_replay_is_checked(tiny, ds, kind, monkeypatch):
+    """Right after the capture, the first replay is checked against eager computation on the same batch and weights: a replay that agrees trains on;
+    one that trains on stale inputs or leaves the weights as they were is dropped, and the run goes on eagerly from that step, to the same weights as a run that never captured"""
+    import datasets
+    blocks = tokenize(datasets.Dataset.from_dict({'text': ds.train_texts}), AutoTokenizer.from_pretrained(tiny), 64)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter('always')
+        r, weights, logs = _graph_run(tiny, blocks, kind)
+    e, eager, eager_logs = _graph_run(tiny, blocks)
+    assert (e.graph, e.check, e.note) == (False, '', '') and r.steps == e.steps == 8
+    for k in eager: assert torch.equal(weights[k], eager[k]), k  # nothing lost, no step taken twice, the same dropout drawn
+    assert logs == eager_logs
+    if kind == 'right':
+        assert r.graph and r.note == '' and r.check.startswith("passed: its loss ") and 'moved the weights' in r.check and not seen
+        real = fastloop.train_fast
+        monkeypatch.setattr(fastloop, 'train_fast', lambda model, *a, **kw: real(model, *a, **kw, graph=True, capture=_fake_capture(model, kind)))
+        res = finetune(ds, cfg(tiny, max_steps=5, loop='fast'), progress=False)[2]
+        assert (res.loop, res.loop_note) == ('cuda-graph', '') and res.graph_check.startswith('passed: its loss ')  # the record says it was checked
+        return
+    why = ("its loss .* is not eager's .* on the same batch and weights \\(it trains on stale inputs or stale weights\\)" if kind == 'stale batch'
+           else 'it left the weights as they were \\(it steps no optimizer, or copies of the weights\\)')
+    assert not r.graph and re.fullmatch('failed: ' + why, r.check), r.check
+    assert re.fullmatch(f"the CUDA graph's first replay disagreed with eager computation: {why}; it trained eagerly from step 4", r.note), r.note
+    assert [str(w.message) for w in seen] == [f'Training without a CUDA graph: {r.note}.']
+
+
+def test_the_check_puts_everything_back_where_the_replay_was_wrong(tiny):
+    "A replay that changes the weights, the optimizer's state and the random generator, but counts two steps: all are put back as they were"
+    m = load_base(str(tiny))[1]
+    params = [p for p in m.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-2)
+    x = torch.randint(0, m.config.vocab_size, (1, 16))
+    def step():
+        opt.zero_grad(); loss = m(input_ids=x, labels=x).loss; loss.backward(); opt.step(); return loss.detach(), None
+    step()
+    before = [t.clone() for t in params + [t for p in params for t in opt.state[p].values()]]
+    rng = torch.get_rng_state()
+    class TwoSteps:
+        def replay(self): out[0].copy_(step()[0]); step()
+    out = (torch.zeros(()),)
+    m.train()
+    ok, why = fastloop.checked_replay(TwoSteps(), out, lambda: m(input_ids=x, labels=x).loss, params, opt)
+    assert not ok and why == "it moved the optimizer's step count from 1 to 3, not by one", why
+    after = params + [t for p in params for t in opt.state[p].values()]
+    assert all(torch.equal(a, b) for a, b in zip(after, before)) and torch.equal(torch.get_rng_state(), rng)
+    ok, why = fastloop.checked_replay(type('One', (), dict(replay=lambda self: out[0].copy_(step()[0])))(), out, lambda: m(input_ids=x, labels=x).loss, params, opt)
+    assert ok and float(opt.state[params[-1]]['step']) == 2, why  # a replay that is the step: kept
+
+
 def _no_dropout(tiny, tmp_path):
     "`tiny` saved again with every dropout off"
     from transformers import AutoModelForCausalLM
@@ -385,3 +474,31 @@ def test_finetune_on_a_gpu_uses_the_graph_and_frees_the_optimizer(tiny, ds):
     assert res.loop == 'cuda-graph' and not res.loop_note
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     assert torch.cuda.memory_allocated() < 3 * params + (64 << 20)  # no AdamW state (2x the weights) left behind
+
+
+def test_a_graph_that_fails_its_check_is_reported_everywhere(tiny, ds, tmp_path, monkeypatch):
+    "Through the whole pipeline: the summary, the record (the one that goes to the Hub beside the card) and W&B's summary say the graph was dropped, and why"
+    import json
+    from util import wandb_env
+    from wandb_offline import read_offline_run
+    from huggingtweets.pipeline import train_and_publish
+    from huggingtweets.record import ModelRecord, RECORD
+    from huggingtweets.cli import report
+    wandb_env(monkeypatch, tmp_path)
+    real = fastloop.train_fast
+    monkeypatch.setattr(fastloop, 'train_fast', lambda model, *a, **kw: real(model, *a, **kw, graph=True, capture=_fake_capture(model, 'stale batch')))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter('always')
+        r = train_and_publish(ds, tmp_path/'models'/ds.name, cfg(tiny, max_steps=6, loop='fast'), wandb='offline', data_dir=tmp_path/'data', n=1, memo_n=2,
+                              progress=False, wandb_dir=tmp_path/'runs')
+    note = r.train.loop_note
+    assert note.startswith("the CUDA graph's first replay disagreed with eager computation: its loss ") and note.endswith('; it trained eagerly from step 4')
+    assert f'Training without a CUDA graph: {note}.' in [str(w.message) for w in seen]
+    assert (r.train.loop, r.train.graph_check) == ('eager', 'failed: ' + note.split(': ', 1)[1].rsplit('; it trained', 1)[0])
+    assert f'Note on the loop (eager): {note}' in report(r)
+    rec = json.loads((r.folder/RECORD).read_text(encoding='utf-8'))['train']
+    assert (rec['loop'], rec['loop_note'], rec['graph_check']) == ('eager', note, r.train.graph_check) 
+    t = ModelRecord.load(r.folder).train
+    assert (t.loop, t.loop_note, t.graph_check) == ('eager', note, r.train.graph_check)
+    summary = read_offline_run(r.wandb_dirs[1])['summary']
+    assert (summary['loop'], summary['loop_note'], summary['graph_check']) == ('eager', note, r.train.graph_check)
