@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Callable
 from .core import UserError, Post, Account, Spec, slugify, atomic_write, printable
-from . import files, social
+from . import files, bluesky, mastodon, xapi
 
 # %% auto #0
 __all__ = ['SOURCES', 'CACHE_NAME', 'Endpoints', 'FetchOptions', 'Source', 'newest_id', 'parse_spec', 'identity_key',
@@ -82,10 +82,10 @@ def newest_id(acc:Account|None)->str|None:
 SOURCES = {
     'archive': Source(_path, lambda v: f'archive:{files.archive_root(v)}', lambda v, o, known=None: files.read_archive(v), 'archive:twitter-archive.zip', remote=False),
     'file': Source(_path, lambda v: f'file:{Path(v).resolve()}', lambda v, o, known=None: files.read_file(v), 'file:posts.csv', remote=False),
-    'x': Source(_x_handle, lambda v: f'x:{v.lower()}', lambda v, o, known=None: social.fetch_x(v, o.token, o.urls.x, o.progress, o.max_wait, since_id=newest_id(known)), 'x:karpathy'),
-    'snscrape': Source(_x_handle, lambda v: f'x:{v.lower()}', lambda v, o, known=None: social.fetch_snscrape(v, o.progress), 'snscrape:karpathy'),
-    'bluesky': Source(_bluesky_handle, lambda v: f'bluesky:{v}', lambda v, o, known=None: social.fetch_bluesky(v, o.urls.bluesky, o.progress, o.max_wait, known={(p.id, p.repost) for p in known.posts} if known else None), 'bluesky:alice.bsky.social'),
-    'mastodon': Source(_mastodon_acct, lambda v: f'mastodon:{v.lower()}', lambda v, o, known=None: social.fetch_mastodon(v, o.urls.mastodon, o.progress, o.max_wait, since_id=newest_id(known)), 'mastodon:@Gargron@mastodon.social'),
+    'x': Source(_x_handle, lambda v: f'x:{v.lower()}', lambda v, o, known=None: xapi.fetch_x(v, o.token, o.urls.x, o.progress, o.max_wait, since_id=newest_id(known)), 'x:karpathy'),
+    'snscrape': Source(_x_handle, lambda v: f'x:{v.lower()}', lambda v, o, known=None: xapi.fetch_snscrape(v, o.progress), 'snscrape:karpathy'),
+    'bluesky': Source(_bluesky_handle, lambda v: f'bluesky:{v}', lambda v, o, known=None: bluesky.fetch_bluesky(v, o.urls.bluesky, o.progress, o.max_wait, known={(p.id, p.repost) for p in known.posts} if known else None), 'bluesky:alice.bsky.social'),
+    'mastodon': Source(_mastodon_acct, lambda v: f'mastodon:{v.lower()}', lambda v, o, known=None: mastodon.fetch_mastodon(v, o.urls.mastodon, o.progress, o.max_wait, since_id=newest_id(known)), 'mastodon:@Gargron@mastodon.social'),
 }
 
 # %% ../nbs/03_sources.ipynb #c504a714

@@ -6,7 +6,8 @@ import pytest
 import fastcore.test as fct
 from fakeserver import FakeServer, reply
 from huggingtweets import bot as hbot
-from huggingtweets.bot import DEFAULT_TAG, STATE, BotState, bot, graphemes, run_bot
+from huggingtweets.bot import DEFAULT_TAG, STATE, BotState, bot, run_bot
+from huggingtweets.social import graphemes
 from huggingtweets.cli import main
 from huggingtweets.core import UserError
 from huggingtweets.dataset import AccountInfo, DatasetInfo

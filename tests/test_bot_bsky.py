@@ -3,7 +3,9 @@ import datetime as dt, json, shutil
 from pathlib import Path
 import pytest
 import fastcore.test as fct
-from huggingtweets.bot import BOT_LABEL, DEFAULT_TAG, STATE, bot, graphemes
+from huggingtweets.bluesky import BOT_LABEL
+from huggingtweets.bot import DEFAULT_TAG, STATE, bot
+from huggingtweets.social import graphemes
 from huggingtweets.core import UserError
 from huggingtweets.record import ModelRecord
 from test_bot import model # the tiny model folder, trained on @Alice (its record), shared by this module's tests

@@ -4,7 +4,8 @@ from urllib.parse import quote, quote_plus
 import pytest
 import fastcore.test as fct
 from fakeserver import DROP, FakeServer, InTurn, fixture, reply
-from huggingtweets import social, sources
+from huggingtweets import bluesky, social, sources, xapi
+from huggingtweets import mastodon as hmastodon
 from huggingtweets.core import Post, UserError
 from huggingtweets.sources import CACHE_NAME, Endpoints, FetchOptions, cache_dir, load_cache, parse_spec
 
@@ -105,8 +106,8 @@ def test_x_stops_at_the_api_cap(server, tmp_path):
                 for i in (next(n) for _ in range(100))]
         return reply({'data': data, 'meta': {'result_count': 100, 'next_token': f'tok{data[-1]["id"]}'}})
     server.on('GET', X_USER, reply(fixture('x_user.json'))).on('GET', X_TWEETS, page)
-    acc = social.fetch_x('loomweaver', TOKEN, server.url)
-    fct.test_eq(len(acc.posts), social.X_MAX_TWEETS)
+    acc = xapi.fetch_x('loomweaver', TOKEN, server.url)
+    fct.test_eq(len(acc.posts), xapi.X_MAX_TWEETS)
     fct.test_eq(len(server.got(X_TWEETS)), 32)
 
 def test_x_needs_a_token(tmp_path, monkeypatch):
@@ -148,7 +149,7 @@ def test_x_long_rate_limit_says_when(server, tmp_path):
 def test_x_timeout(server):
     x_server(server, lambda req: (time.sleep(1), reply(fixture('x_tweets_page2.json')))[1])
     with pytest.raises(UserError, match=r"failed while fetching page 2 of @loomweaver's tweets \(it timed out\)"):
-        social.fetch_x('loomweaver', TOKEN, server.url, timeout=0.3)
+        xapi.fetch_x('loomweaver', TOKEN, server.url, timeout=0.3)
 
 def test_x_connection_dropped_mid_paging(server, tmp_path):
     x_server(server, DROP)
@@ -187,8 +188,8 @@ def test_snscrape_to_post_reads_jsonl_and_objects():
     want = [Post('Warped the new linen today &amp; it only took four hours.\n\nThe loom forgives nothing.', False, '1700000000000000003', '2023-09-08T18:02:11+00:00'),
             Post('RT @dyehouse_dan: Indigo vat is ready, bring your skeins before Friday', True, '1700000000000000002', '2023-09-07T09:15:40+00:00'),
             Post('@dyehouse_dan saving a spot for the wool blend', False, '1700000000000000001', '2023-09-06T21:44:03+00:00')]
-    fct.test_eq([social.snscrape_to_post(d) for d in items()], want)
-    fct.test_eq([social.snscrape_to_post(as_objects(d)) for d in items()], want)
+    fct.test_eq([xapi.snscrape_to_post(d) for d in items()], want)
+    fct.test_eq([xapi.snscrape_to_post(as_objects(d)) for d in items()], want)
 
 def test_snscrape_fetch_with_a_fake_module(monkeypatch, tmp_path):
     got = fake_snscrape(monkeypatch, [as_objects(d) for d in items()])
@@ -256,7 +257,7 @@ def test_bluesky_page_that_atprotos_models_reject(server, tmp_path):
     page = fixture('bluesky_feed_page2.json')
     page['feed'][0]['post']['author']['displayName'] = 'Loom Weaver ' * 60
     bsky_server(server, reply(page))
-    acc = social.fetch_bluesky('loomweaver.bsky.social', server.url)
+    acc = bluesky.fetch_bluesky('loomweaver.bsky.social', server.url)
     fct.test_eq(len(acc.posts), 5)
     fct.test_eq(len(server.got(FEED)), 3) # page 2 read twice: as models, then as JSON
 
@@ -288,12 +289,12 @@ def test_bluesky_connection_dropped_mid_paging(server, tmp_path):
 def test_bluesky_timeout(server):
     bsky_server(server, lambda req: (time.sleep(1), reply(fixture('bluesky_feed_page2.json')))[1])
     with pytest.raises(UserError, match=r"failed while fetching page 2 of loomweaver.bsky.social's posts \(it timed out\)"):
-        social.fetch_bluesky('loomweaver.bsky.social', server.url, timeout=0.3)
+        bluesky.fetch_bluesky('loomweaver.bsky.social', server.url, timeout=0.3)
 
 
 def test_bluesky_progress_bar(server, capsys):
     bsky_server(server)
-    social.fetch_bluesky('loomweaver.bsky.social', server.url, progress=True)
+    bluesky.fetch_bluesky('loomweaver.bsky.social', server.url, progress=True)
     assert 'bluesky:loomweaver.bsky.social' in capsys.readouterr().err
 
 # ----------------------------------------------------------------------------- Mastodon
@@ -337,7 +338,7 @@ def test_mastodon_default_base_url_is_the_instance(monkeypatch):
     def init(self, *args, **kw): seen.update(kw); raise RuntimeError('stop here')
     import mastodon
     monkeypatch.setattr(mastodon.Mastodon, '__init__', init)
-    with pytest.raises(RuntimeError): social.fetch_mastodon('@someone@mastodon.example')
+    with pytest.raises(RuntimeError): hmastodon.fetch_mastodon('@someone@mastodon.example')
     fct.test_eq((seen['api_base_url'], seen['version_check_mode'], seen['ratelimit_method']), ('https://mastodon.example', 'none', 'throw'))
 
 def test_mastodon_not_json(server, tmp_path):
@@ -358,7 +359,7 @@ def test_x_not_json(server, tmp_path):
 def test_mastodon_timeout(server):
     mastodon_server(server, lambda req: (time.sleep(1), reply(fixture('mastodon_statuses_page2.json')))[1])
     with pytest.raises(UserError, match=r"failed while fetching page 2 of @loomweaver@example.social's statuses \(it timed out\)"):
-        social.fetch_mastodon('loomweaver@example.social', server.url, timeout=0.3)
+        hmastodon.fetch_mastodon('loomweaver@example.social', server.url, timeout=0.3)
 
 def test_mastodon_unknown_account(server, tmp_path):
     server.on('GET', LOOKUP, reply(fixture('mastodon_not_found.json'), 404))
@@ -471,7 +472,7 @@ def test_bluesky_repeated_cursor_or_page_stops(server, tmp_path, second):
 def self_repost(item):
     "Feed item `item` reposted by the account itself"
     by = fixture('bluesky_feed_page1.json')['feed'][1]['reason']['by'] # loomweaver.bsky.social
-    return {'post': item['post'], 'reason': {'$type': social.BSKY_REPOST, 'by': by, 'indexedAt': '2024-03-05T09:00:00.000Z'}}
+    return {'post': item['post'], 'reason': {'$type': bluesky.BSKY_REPOST, 'by': by, 'indexedAt': '2024-03-05T09:00:00.000Z'}}
 
 def test_bluesky_self_repost_is_a_second_post(server, tmp_path):
     "A post page 1 had comes again (dropped); a post and its author's repost of it, on one page or two, are two posts"
@@ -697,7 +698,7 @@ def test_a_server_that_never_stops_paging(server, tmp_path, monkeypatch):
     server.on('GET', FEED, lambda req: reply({'feed': [post(next(ids))], 'cursor': f'c{next(ids)}'}))
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter('always')
-        acc = social.fetch_bluesky('loomweaver.bsky.social', server.url)
+        acc = bluesky.fetch_bluesky('loomweaver.bsky.social', server.url)
     fct.test_eq(len(acc.posts), 5)
     assert any('read 5 pages' in str(w.message) for w in ws)
 

@@ -35,6 +35,11 @@ def test_no_import_cycle():
     assert graph['core'] == set() and graph['files'] == {'core'} and graph['social'] == {'core'}  # the foundation stands alone
 
 
+def test_one_room_per_network():
+    "Each network's reading and posting live in its own module, which leans only on the shared `social`; the bot's loop leans on them, never they on it"
+    for net in ('bluesky', 'mastodon', 'xapi'): assert imports(net) == {'core', 'social'}, net
+    assert {'bluesky', 'mastodon', 'xapi', 'social'} <= imports('bot') and imports('sources') >= {'bluesky', 'mastodon', 'xapi'}
+
 def record_saves(src:str)->int:
     "How many calls in `src` save a record: `.save(...)` on a name bound to a `ModelRecord`/`LocalRecord` (or a parameter typed so), or on any `...record`"
     tree, bound = ast.parse(src), set()
