@@ -19,7 +19,7 @@ from .pipeline import train_and_publish, publish
 from .tweetcard import render_tweet_card
 from .demo import example_spec
 from .session import AppConfig, AppState
-from .upload import ArchiveUpload, Receiver, mb, too_large
+from .upload import ArchiveUpload, Receiver, mb, too_large, upload_place, upload_root, drop_upload, has_owner, x_handle, set_owner
 from .appview import CSS, ScrollMark, esc, message_html, error_html, accounts_html, progress_callback, worse_than_base, words
 from .appview import run_html, shorten, share_text, share_links, share_html
 from .appview import check_gpu # the demo's set-up cell imports it from here
@@ -85,6 +85,9 @@ class App:
         self.example_button = W.Button(description='Try the example account', icon='user', tooltip='@wrencrumb, a fictional baker the project wrote posts for',
                                        layout=W.Layout(width='auto'))
         self.download_button = W.Button(description='Download tweets', button_style='primary', icon='download', layout=W.Layout(width='auto'))
+        self.handle_box = W.Text(placeholder="the archive owner's handle, as @jack", description='X handle', continuous_update=False,
+                                 style={'description_width': '80px'}, layout=W.Layout(width='100%', max_width='360px'))
+        self.handle_button = W.Button(description='Use this handle', button_style='primary', layout=W.Layout(width='auto'))
         self.msg1, self.out1 = W.HTML(), W.HTML()
         # Step 2
         def setting(cls, label, **kw): return cls(description=label, style={'description_width': '110px'}, layout=W.Layout(width='100%', max_width='480px'), **kw)
@@ -133,6 +136,7 @@ class App:
         with warnings.catch_warnings(): # Enter in a box clicks its step's button (ipywidgets calls it deprecated, and keeps it)
             warnings.simplefilter('ignore')
             for b in self.boxes: b.on_submit(lambda _: self.download())
+            self.handle_box.on_submit(lambda _: self.use_handle())
             self.prompt.on_submit(lambda _: self.predict())
         self.advanced.observe(lambda ch: setattr(self.settings.layout, 'display', None if ch['new'] else 'none'), 'value')
         self.train_button.on_click(self.train)
@@ -141,7 +145,11 @@ class App:
         self.thumb_button.on_click(self.use_thumbnail)
         style = lambda: W.HTML(CSS)
         row = lambda *ws: W.HBox(list(ws), layout=W.Layout(flex_flow='row wrap', align_items='center', width='100%'))
-        self.step1 = W.VBox([style(), *self.boxes, row(self.upload, self.example_button, self.download_button), self.msg1, self.out1])
+        self.owner_row = row(self.handle_box, self.handle_button)
+        self.owner_row.layout.display = 'none'
+        self.owner_row.add_class('ht-owner')
+        self.handle_button.on_click(self.use_handle)
+        self.step1 = W.VBox([style(), *self.boxes, row(self.upload, self.example_button, self.download_button), self.msg1, self.owner_row, self.out1])
         self.step2 = W.VBox([style(), self.advanced, self.settings, row(self.train_button, self.progress, self.progress_label),
                              self.curve, self.msg2, self.out2])
         self.step3 = W.VBox([style(), row(self.prompt, self.predict_button, self.no_copies, self.dark_cards),
@@ -164,7 +172,7 @@ class App:
     def _sync(self):
         "Enable what the state allows; nothing while a step runs"
         s, busy = self.state, self.state.busy is not None
-        for w in (*self.boxes, self.upload, self.example_button, self.download_button, self.base_model, self.epochs, self.learning_rate,
+        for w in (*self.boxes, self.upload, self.example_button, self.download_button, self.handle_box, self.handle_button, self.base_model, self.epochs, self.learning_rate,
                   self.block_size, self.max_steps, self.wandb, self.push, self.repo_id, self.prompt, self.no_copies, self.dark_cards): w.disabled = busy
         self.train_button.disabled = busy or s.dataset is None
         self.predict_button.disabled = self.hub_button.disabled = busy or s.run is None
@@ -275,24 +283,58 @@ def _on_upload(self:App, kind:str, name:str, size:int, done:int, path)->bool:
 def _save_upload(self:App, part:Path, # The file received
                  name:str, # Its name in the browser
                 ):
+    "Move an upload to a place of its own; a zip or tweets.js that does not say whose it is waits for its owner's handle; an empty one is refused"
     from huggingtweets.files import read_archive
-    safe = re.sub(r'[^\w.-]+', '_', Path(name).name).strip('._') or 'archive.zip'
-    if safe.lower().endswith('.js'): # a tweets.js alone: a folder of its own, named after the upload, so that it reads as an archive
-        dest = Path(self.cfg.data_dir)/'uploads'/Path(safe).stem/'data'/'tweets.js'
-    else: dest = Path(self.cfg.data_dir)/'uploads'/safe
-    box = next((b for b in self.boxes if not b.value.strip()), None)
+    dest = None
     try:
-        if box is None: raise UserError(f'All three boxes are taken: clear one, then upload {name} again.')
+        if not any(not b.value.strip() for b in self.boxes): raise UserError(f'All three boxes are taken: clear one, then upload {name} again.')
+        dest = upload_place(Path(self.cfg.data_dir)/'uploads', name)
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(part, dest)
-        root = dest.parent.parent if dest.name == 'tweets.js' else dest
-        acc = read_archive(root) # an X archive, or said now
+        acc = read_archive(upload_root(dest)) # an X archive, or said now
+        if not acc.posts: raise UserError(f'{name} holds no posts: upload the archive of an account that has posted, or its data/tweets.js.')
+        owned = has_owner(upload_root(dest))
     except Exception:
         Path(part).unlink(missing_ok=True)
+        if dest is not None: drop_upload(dest)
         raise
+    self._hide_owner()
+    if not owned:
+        self.state.pending = upload_root(dest)
+        self.owner_row.layout.display = None
+        self.msg1.value = message_html(f'Uploaded {name} ({mb(dest.stat().st_size)}): {len(acc.posts):,} posts, but it does not say whose they are. '
+                                       'Type the X handle of their author in the box below, and click "Use this handle".', 'warn')
+        return
+    self._fill_box(upload_root(dest), name, dest.stat().st_size, acc)
+
+@patch
+def _hide_owner(self:App):
+    "Put the handle box away (an upload that waited for it stays on disk, unused)"
+    self.state.pending, self.owner_row.layout.display, self.handle_box.value = None, 'none', ''
+
+@patch
+def _fill_box(self:App, root:Path, name:str, size:int, acc):
+    box = next((b for b in self.boxes if not b.value.strip()), None)
+    if box is None:
+        drop_upload(root if root.is_file() else root/'data'/'tweets.js')
+        raise UserError(f'All three boxes are taken: clear one, then upload {name} again.')
     box.value = f'archive:{root}'
-    self.msg1.value = message_html(f'Uploaded {name} ({mb(dest.stat().st_size)}): {len(acc.posts):,} posts of @{acc.handle}, in {box.description}. '
+    self.msg1.value = message_html(f'Uploaded {name} ({mb(size)}): {len(acc.posts):,} posts of @{acc.handle}, in {box.description} as {box.value}. '
                                    'Click "Download tweets".', 'ok')
+
+@patch
+@step('owner', 'msg1')
+def use_handle(self:App, _=None):
+    "Name the owner of the upload that did not say whose it is, from the handle box"
+    from huggingtweets.files import read_archive
+    root = self.state.pending
+    if root is None: raise UserError('Upload an archive first.')
+    handle = x_handle(self.handle_box.value)
+    set_owner(root, handle)
+    acc = read_archive(root)
+    self.state.pending = None
+    self.owner_row.layout.display, self.handle_box.value = 'none', ''
+    self._fill_box(root, root.name, sum(f.stat().st_size for f in ([root] if root.is_file() else root.rglob('*'))), acc)
 
 # %% ../nbs/20_app.ipynb #e1fc0ab0
 def fitting_plan(cfg:TrainConfig, # The Advanced panel's settings

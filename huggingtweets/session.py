@@ -80,5 +80,6 @@ class AppState:
     first_round:bool=False # `run.predictions` (made at the end of training) are yet to be shown
     card:Path|None=None # The last PNG card
     avatars:dict=field(default_factory=dict) # handle -> avatar image or None
+    pending:Path|None=None # An upload that waits for its owner's handle
     busy:str|None=None # The step that runs
     log:str='' # What the last step printed

@@ -4,12 +4,14 @@
 
 # %% ../nbs/20a_upload.ipynb #4a2fd1a9
 from __future__ import annotations
+import json, os, re, shutil, tempfile, zipfile
 from pathlib import Path
 import anywidget, traitlets as T
-from .core import UserError
+from .core import UserError, atomic_write
 
 # %% auto #0
-__all__ = ['UPLOAD_JS', 'ArchiveUpload', 'Receiver', 'mb', 'too_large']
+__all__ = ['UPLOAD_JS', 'ACCOUNT_FILE', 'ArchiveUpload', 'mb', 'too_large', 'Receiver', 'upload_place', 'upload_root',
+           'drop_upload', 'has_owner', 'x_handle', 'set_owner']
 
 # %% ../nbs/20a_upload.ipynb #b5aa102e
 UPLOAD_JS = r"""
@@ -59,49 +61,6 @@ class ArchiveUpload(anywidget.AnyWidget):
     disabled = T.Bool(False).tag(sync=True)
     status = T.Unicode('').tag(sync=True)
 
-# %% ../nbs/20a_upload.ipynb #244564a6
-class Receiver:
-    "The kernel's side of `ArchiveUpload`: writes the pieces to a part file, and reports each stage to `report(kind, name, size, done, path)`"
-    def __init__(self, widget, folder:Path, # Where the part file is written
-                 report, # Called as `report(kind, name, size, done, path)`, kind 'refused', 'start', 'progress', 'done' or 'failed'
-                ):
-        self.widget, self.folder, self.report, self.f, self.name, self.size, self.done = widget, Path(folder), report, None, '', 0, 0
-        widget.on_msg(self.on_msg)
-
-    @property
-    def part(self)->Path: return self.folder/'.upload.part'
-
-    def on_msg(self, _, content:dict, buffers:list):
-        "Handle one message of the browser's"
-        kind = content.get('kind')
-        try:
-            if kind == 'refused': return self.report('refused', content.get('name', ''), int(content.get('size', 0)), 0, None)
-            if kind == 'start':
-                self.close()
-                self.name, self.size, self.done = str(content.get('name', '')), int(content.get('size', 0)), 0
-                ok = self.report('start', self.name, self.size, 0, None)
-                if ok:
-                    self.folder.mkdir(parents=True, exist_ok=True)
-                    self.f = open(self.part, 'wb')
-                return self.widget.send({'kind': 'ack', 'go': bool(ok)})
-            if kind == 'chunk' and self.f is not None:
-                for b in buffers: self.f.write(b); self.done += len(b)
-                self.report('progress', self.name, self.size, self.done, None)
-                return self.widget.send({'kind': 'ack', 'go': True})
-            if kind == 'end' and self.f is not None:
-                self.f.close(); self.f = None
-                if self.done != self.size: raise UserError(f'{self.name} arrived cut short ({self.done:,} of {self.size:,} bytes): upload it again.')
-                return self.report('done', self.name, self.size, self.done, self.part)
-        except Exception as e:
-            self.close()
-            if kind in ('start', 'chunk'): self.widget.send({'kind': 'ack', 'go': False})
-            self.report('failed', self.name, self.size, self.done, e)
-
-    def close(self):
-        "Drop a part file left by an upload that stopped"
-        if self.f is not None: self.f.close(); self.f = None
-        self.part.unlink(missing_ok=True)
-
 # %% ../nbs/20a_upload.ipynb #11fcdca5
 def mb(n:int)->str:
     "Bytes as megabytes, for people"
@@ -111,3 +70,111 @@ def too_large(name:str, size:int, limit:int)->str:
     "The one sentence that refuses a file over the upload limit, and says what to do"
     return (f'{name} is {mb(size)}, more than the {mb(limit)} this page takes: upload data/tweets.js from the archive alone (usually a few MB), '
             f'or put the zip in the Files panel on the left (or in Drive) and type archive:/content/{name} in the first box.')
+
+# %% ../nbs/20a_upload.ipynb #244564a6
+class Receiver:
+    "The kernel's side of `ArchiveUpload`: writes the pieces to a part file of its own, never more than the upload announced nor than `widget.max_bytes`, and reports each stage to `report(kind, name, size, done, path)`"
+    def __init__(self, widget, folder:Path, # Where the part file is written
+                 report, # Called as `report(kind, name, size, done, path)`, kind 'refused', 'start', 'progress', 'done' or 'failed'
+                ):
+        self.widget, self.folder, self.report, self.f, self.name, self.size, self.done, self.part = widget, Path(folder), report, None, '', 0, 0, None
+
+        widget.on_msg(self.on_msg)
+
+    def on_msg(self, _, content:dict, buffers:list):
+        "Handle one message of the browser's"
+        kind = content.get('kind') if isinstance(content, dict) else None
+        try:
+            if kind == 'refused': return self.report('refused', str(content.get('name', '')), _size(content.get('size', 0)), 0, None)
+            if kind == 'start':
+                self.close()
+                self.name, self.size, self.done = str(content.get('name', ''))[:255], _size(content.get('size')), 0
+                if self.size > self.widget.max_bytes: # the browser checks it too; the kernel does not take its word
+                    self.report('refused', self.name, self.size, 0, None)
+                    return self.widget.send({'kind': 'ack', 'go': False})
+                ok = self.report('start', self.name, self.size, 0, None)
+                if ok:
+                    self.folder.mkdir(parents=True, exist_ok=True)
+                    fd, part = tempfile.mkstemp(dir=self.folder, prefix='.upload-', suffix='.part') # one a upload: two at once never share it
+                    self.f, self.part = os.fdopen(fd, 'wb'), Path(part)
+                return self.widget.send({'kind': 'ack', 'go': bool(ok)})
+            if kind == 'chunk' and self.f is not None:
+                for b in buffers:
+                    if self.done + len(b) > min(self.size, self.widget.max_bytes):
+                        raise UserError(f'{self.name} sent more than the {mb(self.size)} it announced: upload it again.')
+                    self.f.write(b); self.done += len(b)
+                self.report('progress', self.name, self.size, self.done, None)
+                return self.widget.send({'kind': 'ack', 'go': True})
+            if kind == 'end' and self.f is not None:
+                self.f.close(); self.f = None
+                if self.done != self.size: raise UserError(f'{self.name} arrived cut short ({self.done:,} of {self.size:,} bytes): upload it again.')
+                part, self.part = self.part, None
+                return self.report('done', self.name, self.size, self.done, part)
+        except Exception as e:
+            self.close()
+            if kind in ('start', 'chunk'): self.widget.send({'kind': 'ack', 'go': False})
+            self.report('failed', self.name, self.size, self.done, e)
+
+    def close(self):
+        "Drop the part file of an upload that stopped"
+        if self.f is not None: self.f.close(); self.f = None
+        if self.part is not None: self.part.unlink(missing_ok=True); self.part = None
+
+def _size(v)->int:
+    "The size a browser announced, as a count of bytes; a `UserError` for anything else"
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v < 0 or v > 2**53: raise UserError(f'The upload announced a size of {str(v)[:40]!r} bytes: upload the file again.')
+    return int(v)
+
+# %% ../nbs/20a_upload.ipynb #c0ffee01
+def upload_place(folder:str|Path, # The uploads folder, `data/uploads`
+                 name:str, # The file's name in the browser
+                )->Path:
+    "Where an upload goes, reserved at once so that no other upload (of this app, another or another kernel) takes it: a zip as `NAME.zip` (then `NAME-2.zip`...), a `.js` in a folder of its own, `NAME/data/tweets.js`"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r'[^\w.-]+', '_', Path(name).stem).strip('._-')[:60] or 'archive'
+    js = name.lower().endswith('.js')
+    for k in range(1, 10_000):
+        slot = folder/(stem if k == 1 else f'{stem}-{k}')
+        try:
+            if js:
+                slot.mkdir()
+                return slot/'data'/'tweets.js'
+            os.close(os.open(slot.with_name(slot.name + '.zip'), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return slot.with_name(slot.name + '.zip')
+        except FileExistsError: continue
+    raise UserError(f'{folder} holds 10,000 uploads named {stem}: delete some of them, then upload again.')
+
+def upload_root(dest:Path)->Path:
+    "The archive an upload makes: the zip, or the folder above `data/tweets.js`"
+    return dest.parent.parent if dest.name == 'tweets.js' else dest
+
+def drop_upload(dest:Path):
+    "Remove an upload and the place it reserved"
+    root = upload_root(dest)
+    if root.is_dir() and not root.is_symlink(): shutil.rmtree(root, ignore_errors=True)
+    else: root.unlink(missing_ok=True)
+
+# %% ../nbs/20a_upload.ipynb #c0ffee02
+ACCOUNT_FILE = r'(?:^|/)(?:data/)?account\.js$' # as `files.read_archive` looks for it
+
+def has_owner(root:Path)->bool:
+    "Whether an archive says whose it is (it holds `data/account.js`)"
+    from huggingtweets.files import ArchiveFiles
+    with ArchiveFiles(root) as af: return bool(af.find(ACCOUNT_FILE))
+
+def x_handle(text:str)->str:
+    "An X handle typed by a person (`@jack`, ` jack `), or a `UserError` that says how to write it"
+    h = re.sub(r'[\u200b-\u200f\u2060\ufeff\u00ad]+', '', str(text)).strip().lstrip('@')
+    if not re.fullmatch(r'[A-Za-z0-9_]{1,15}', h):
+        raise UserError("Type the X handle of the archive's owner: 1 to 15 letters, digits or _, as in @jack.")
+    return h
+
+def set_owner(root:Path, # An upload of ours: a zip, or a folder with data/tweets.js
+              handle:str, # The owner's X handle, checked with `x_handle`
+             ):
+    "Write the `data/account.js` that X leaves out of a tweets.js alone (or that a zip lacks), naming `handle` as the owner"
+    text = 'window.YTD.account.part0 = ' + json.dumps([{'account': {'username': handle, 'accountDisplayName': handle}}])
+    if root.is_dir(): return atomic_write(root/'data'/'account.js', text)
+    with zipfile.ZipFile(root) as z: top = next((n.rsplit('data/', 1)[0] for n in z.namelist() if re.search(r'(?:^|/)data/tweets?(?:-part\d+)?\.js$', n)), '')
+    with zipfile.ZipFile(root, 'a') as z: z.writestr(f'{top}data/account.js', text)
