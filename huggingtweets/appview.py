@@ -14,9 +14,9 @@ from .hub import NO_TOKEN
 from .pipeline import RunResult
 
 # %% auto #0
-__all__ = ['APP_NO_TOKEN', 'PLAIN', 'CSS', 'esc', 'message_html', 'plain_words', 'error_html', 'accounts_html', 'loss_svg',
-           'progress_callback', 'worse_than_base', 'PhaseWords', 'words', 'run_html', 'shorten', 'share_text',
-           'share_links', 'share_html', 'gpu_message', 'check_gpu', 'ScrollMark']
+__all__ = ['APP_NO_TOKEN', 'PLAIN', 'CSS', 'PHASES', 'esc', 'message_html', 'plain_words', 'error_html', 'accounts_html',
+           'loss_svg', 'phases_html', 'progress_callback', 'worse_than_base', 'PhaseWords', 'words', 'run_html',
+           'shorten', 'share_text', 'share_links', 'share_html', 'gpu_message', 'check_gpu', 'ScrollMark']
 
 # %% ../nbs/20b_appview.ipynb #22f214fc
 def esc(s)->str:
@@ -133,11 +133,22 @@ def loss_svg(points:list[tuple[int, float]], # (step, loss) pairs
             f'<text x="34" y="{height - 2}">step {x0}</text><text x="{width - 6}" y="{height - 2}" text-anchor="end">loss · step {x1}</text></svg>')
 
 # %% ../nbs/20b_appview.ipynb #9195d265
+PHASES = ('getting ready', 'tokenizing', 'training', 'evaluating', 'sample posts', 'saving')
+
+def phases_html(now:str|None, # The phase that runs (one of `PHASES`); None: all done
+               )->str:
+    "The phases of a training as a line, the one that runs marked (and said to screen readers), those before it ticked"
+    i = PHASES.index(now) if now in PHASES else len(PHASES)
+    items = [f'<li class="ht-phase ht-done">✓ {p}</li>' if k < i else f'<li class="ht-phase ht-now" aria-current="step">{p}…</li>' if k == i
+             else f'<li class="ht-phase">{p}</li>' for k, p in enumerate(PHASES)]
+    return f'<ol class="ht-phases" aria-label="Phases of the training">{"".join(items)}</ol>'
+
 def progress_callback(bar:W.IntProgress, # Moves with the steps
                       label:W.Label, # Says which step, the loss, the speed and the time left
                       curve:W.HTML|None=None, # Shows the loss curve
                       block:int=0, # Tokens a block, for the speed
                       n:int=10, # Posts written after training, for the words of that phase
+                      phases:W.HTML|None=None, # Names the phase: training, then evaluating
                      ):
     "A `TrainerCallback` that moves `bar`, `label` and `curve` with the training steps, and says what follows them"
     from transformers import TrainerCallback
@@ -146,6 +157,7 @@ def progress_callback(bar:W.IntProgress, # Moves with the steps
         def on_train_begin(self, args, state, control, **kwargs):
             bar.max, bar.value, bar.bar_style = max(1, state.max_steps), 0, 'info'
             label.value, self.t0, self.points = f'Training: step 0 of {bar.max}', time.monotonic(), []
+            if phases is not None: phases.value = phases_html('training')
         def on_log(self, args, state, control, logs=None, **kwargs):
             if logs and 'loss' in logs:
                 self.loss = logs['loss']
@@ -162,6 +174,7 @@ def progress_callback(bar:W.IntProgress, # Moves with the steps
         def on_train_end(self, args, state, control, **kwargs):
             bar.value = bar.max
             label.value = f'Training done in {time.monotonic() - self.t0:.0f} s. Measuring the validation loss on the held-out posts...'
+            if phases is not None: phases.value = phases_html('evaluating')
         def on_evaluate(self, args, state, control, **kwargs):
             if state.global_step >= bar.max: label.value = f'Writing {n} posts, saving the model and its card...' if n else 'Saving the model and its card...'
     return ProgressCallback()
@@ -178,15 +191,17 @@ class PhaseWords(dict):
     "Seconds by phase (`pipeline.phase` adds to it as each ends) that also tell `label` what comes next, so the wait after the bar has its words"
     NEXT = {'train': 'Writing {n} posts that start with the prompt...', 'predictions': 'Measuring how often the model copies a training post...',
             'memorization': 'Saving the model and writing its card...', 'save': 'Recording the model...'}
-    label, n = None, 10 # set on the instance: a plain copy (as `dataclasses.asdict` makes) says nothing
+    PHASE = {'train': 'sample posts', 'memorization': 'saving'}
+    label, n, phases = None, 10, None # set on the instance: a plain copy (as `dataclasses.asdict` makes) says nothing
     def __setitem__(self, k, v):
         super().__setitem__(k, v)
         if self.label is not None and k in self.NEXT: self.label.value = self.NEXT[k].format(n=self.n)
+        if self.phases is not None and k in self.PHASE: self.phases.value = phases_html(self.PHASE[k])
 
-def words(label, n:int)->PhaseWords:
-    "A `PhaseWords` that tells `label`"
+def words(label, n:int, phases=None)->PhaseWords:
+    "A `PhaseWords` that tells `label` (and `phases`, a `W.HTML`)"
     w = PhaseWords()
-    w.label, w.n = label, n
+    w.label, w.n, w.phases = label, n, phases
     return w
 
 def run_html(r:RunResult, # What `train_and_publish` returned
