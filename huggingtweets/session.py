@@ -4,7 +4,7 @@
 
 # %% ../nbs/20c_session.ipynb #2c041d56
 from __future__ import annotations
-import os
+import os, sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from .core import UserError
@@ -12,6 +12,7 @@ from .clean import Curated
 from .dataset import PostsDataset
 from .hub import PushTo
 from .pipeline import RunResult
+from .record import ModelRecord, LocalRecord, RECORD
 
 # %% auto #0
 __all__ = ['KERNEL_KEY', 'AppConfig', 'AppState', 'SavedModel', 'saved_models', 'training_elsewhere', 'kernel_app']
