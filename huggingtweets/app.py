@@ -18,11 +18,12 @@ from .hub import PushTo
 from .pipeline import RunResult, train_and_publish, publish, update_model
 from .tweetcard import render_tweet_card
 from .demo import example_spec
-from .session import AppConfig, AppState, SavedModel, saved_models, training_elsewhere, kernel_app
+from .session import AppConfig, AppState, SavedModel, saved_models, training_elsewhere, kernel_app, drive_models_dir
 from .upload import ArchiveUpload, Receiver, mb, too_large, upload_place, upload_root, drop_upload, has_owner, x_handle, set_owner
 from .appview import CSS, ScrollMark, esc, message_html, error_html, accounts_html, progress_callback, worse_than_base, words
 from .appview import run_html, shorten, share_text, share_links, share_html, phases_html
 from .appview import check_gpu # the demo's set-up cell imports it from here
+from .appview import detect_host, host_words
 
 # %% auto #0
 __all__ = ['BASES', 'PROMPT_CHARS', 'quiet_transformers', 'step', 'App', 'check_specs', 'fitting_plan', 'check_base', 'hub_token',
@@ -56,7 +57,7 @@ def step(name:str, # The step's name, in `state.busy` while it runs
                     fn(self, *args)
                 return True
             except Exception as e:
-                getattr(self, panel).value = error_html(e, self.secrets()) + self.kept_html(name)
+                getattr(self, panel).value = error_html(e, self.secrets(), self.host) + self.kept_html(name)
                 return False
             finally:
                 self.state.log = mask_secrets(buf.getvalue(), self.secrets())
@@ -75,6 +76,8 @@ class App:
                 ):
         self.cfg, self.hub_api, self.state = cfg or AppConfig(), hub_api, AppState()
         c = self.cfg
+        self.local_models, self.mount_drive = c.models_dir, None # `mount_drive`: Colab's `drive.mount` when None (a test gives a stand-in)
+        self.host = c.host or detect_host() # the words that fit where it runs: Colab, JupyterLab or Voila
         wide = dict(width='100%', max_width='640px')
         # Step 1
         tips = ['a handle, bluesky:alice.bsky.social, mastodon:@user@instance or archive:PATH',
@@ -101,8 +104,12 @@ class App:
                                                                        ('offline', 'offline'), ('disabled', 'disabled')])
         self.push = W.Checkbox(value=c.push, description='Push to the Hugging Face Hub after training', indent=False, layout=W.Layout(width='auto'),
                                tooltip='Needs a write token: HF_TOKEN in Colab Secrets or the environment')
+        self.drive = W.Checkbox(value=False, description='Keep models on Google Drive (they outlive the Colab machine)', indent=False, layout=W.Layout(width='auto'),
+                                tooltip='Train into MyDrive/huggingtweets/models, and find the models there after a new session')
+        self.drive.layout.display = None if self.host == 'colab' else 'none'
+        self.drive.observe(lambda ch: self.use_drive(ch['new']), 'value')
         self.repo_id = setting(W.Text, 'Hub repo', value=c.repo_id, placeholder='user/name (default: your namespace/model name)')
-        self.settings = W.VBox([self.base_model, self.epochs, self.learning_rate, self.block_size, self.max_steps, self.wandb, self.push, self.repo_id],
+        self.settings = W.VBox([self.base_model, self.epochs, self.learning_rate, self.block_size, self.max_steps, self.wandb, self.push, self.repo_id, self.drive],
                                layout=W.Layout(display='none'))
         self.advanced = W.ToggleButton(value=False, description='Advanced settings', icon='sliders', layout=W.Layout(width='auto', align_self='flex-start'),
                                        tooltip='Base model, epochs, learning rate, W&B and the Hub')
@@ -194,6 +201,7 @@ class App:
 
     def show(self, step:int)->W.VBox:
         "The widgets of step 1, 2 or 3, for a notebook cell; with `cfg.autorun`, after clicking its button"
+        if step == 3 and not self.state.busy: self._list_models() # shown again: the models on disk as they are now
         if self.cfg.autorun: [self.download_button, self.train_button, self.predict_button][step - 1].click()
         return [self.step1, self.step2, self.step3][step - 1]
 
@@ -207,7 +215,7 @@ class App:
         s, busy = self.state, self.state.busy is not None
         for w in (*self.boxes, self.upload, self.example_button, self.download_button, self.handle_box, self.handle_button, self.base_model, self.epochs, self.learning_rate,
                   self.block_size, self.max_steps, self.wandb, self.push, self.repo_id, self.prompt, self.no_copies, self.dark_cards,
-                  self.n_posts, self.temperature, self.top_p, self.length): w.disabled = busy
+                  self.n_posts, self.temperature, self.top_p, self.length, self.drive): w.disabled = busy
         self.train_button.disabled = busy or s.dataset is None
         self.predict_button.disabled = self.hub_button.disabled = busy or s.run is None
         self.update_button.disabled = busy or s.run is None or not s.here
@@ -234,6 +242,7 @@ def _several(spec:str)->list[str]:
 
 def check_specs(specs:list[str], # What the three boxes hold
                 x_token:str|None=None, # An X bearer token; `X_BEARER_TOKEN` by default
+                host:str|None=None, # Where the app runs, for the words of the token's place ('colab', 'jupyter', 'voila'); detected when None
                ):
     "Say at once, before anything is fetched or cleared, what is wrong with the accounts typed"
     from huggingtweets.sources import parse_spec
@@ -243,8 +252,8 @@ def check_specs(specs:list[str], # What the three boxes hold
         if (parts := _several(s)): raise UserError(f'Put one account a box, three at most: "{shorten(s, 60)}" holds {len(parts)}.')
     for s in given:
         if parse_spec(s, x_token).source == 'snscrape' and not s.lower().startswith('snscrape:'):
-            raise UserError(f"{s} is an X handle, and X's API needs a bearer token: save it as X_BEARER_TOKEN (in Colab, in Secrets, then run the "
-                            "set-up cell again), or upload the archive X sends you, or try bluesky:HANDLE or mastodon:@user@instance.")
+            raise UserError(f"{s} is an X handle, and X's API needs a bearer token: {host_words(host)['x_token']}; or upload the archive X sends you, "
+                            "or try bluesky:HANDLE or mastodon:@user@instance.")
 
 @patch
 def use_example(self:App, _=None):
@@ -266,7 +275,7 @@ def use_example(self:App, _=None):
 def download(self:App, _=None):
     "Step 1: fetch and curate the accounts in the boxes, show their tables, build the dataset; what was there stays until it succeeds"
     specs = [b.value for b in self.boxes]
-    check_specs(specs)
+    check_specs(specs, host=self.host)
     total = len({s.strip() for s in specs} - {''}) # for the message only: `prepare_all` drops the blanks and repeats
     old_out = self.out1.value
     def on_account(i, spec, done):
@@ -295,12 +304,12 @@ def download(self:App, _=None):
 def _on_upload(self:App, kind:str, name:str, size:int, done:int, path)->bool:
     "Follow an upload in step 1's panel: refuse a file too large or of the wrong kind at once, show the bytes received, then take the file"
     limit = self.upload.max_bytes
-    if kind == 'refused': self.msg1.value = message_html(too_large(name, size, limit), 'error')
+    if kind == 'refused': self.msg1.value = message_html(too_large(name, size, limit, self.host), 'error')
     elif kind == 'start':
         if self.state.busy: self.msg1.value = message_html(f'Wait until the {self.state.busy} step ends, then upload {name} again.', 'warn'); return False
         if not name.lower().endswith(('.zip', '.js')):
             self.msg1.value = message_html(f"{name} is not a .zip nor a .js: upload the zip X sent you, or its data/tweets.js.", 'error'); return False
-        if size > limit: self.msg1.value = message_html(too_large(name, size, limit), 'error'); return False
+        if size > limit: self.msg1.value = message_html(too_large(name, size, limit, self.host), 'error'); return False
         self.upload.status = f'Sending {name}...'
         self.msg1.value = message_html(f'Uploading {name}: 0 of {mb(size)}...')
     elif kind == 'progress':
@@ -311,7 +320,7 @@ def _on_upload(self:App, kind:str, name:str, size:int, done:int, path)->bool:
         self._save_upload(path, name)
     elif kind == 'failed':
         self.upload.status = ''
-        self.msg1.value = error_html(path, self.secrets())
+        self.msg1.value = error_html(path, self.secrets(), self.host)
     return True
 
 @patch
@@ -522,6 +531,20 @@ def _trained(self:App, run:RunResult, ds, push, waited:float):
     else:
         self.msg2.value = message_html('The neural network is trained. Next: Step 3, "Run predictions".', 'ok')
         self.msg3.value = message_html('Type the start of a post and click "Run predictions" (or press Enter).')
+
+@patch
+def use_drive(self:App, on:bool):
+    "Train into Google Drive (mounted when it is not), or back into the local models folder; the list of step 3 follows"
+    from dataclasses import replace
+    if self.state.busy or (not on and Path(self.cfg.models_dir) == Path(self.local_models)): return
+    try: where = drive_models_dir(self.cfg.drive_mount, self.mount_drive) if on else Path(self.local_models)
+    except UserError as e:
+        self.msg2.value = error_html(e, self.secrets(), self.host)
+        self.drive.value = False # unticked: the models stay where they were
+        return
+    self.cfg = replace(self.cfg, models_dir=str(where))
+    self._list_models()
+    self.msg2.value = message_html(f'Models are written to {where}' + (': on Google Drive, they stay when this Colab machine goes.' if on else '.'), 'ok')
 
 @patch
 def _list_models(self:App):

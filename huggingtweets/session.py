@@ -15,7 +15,8 @@ from .pipeline import RunResult
 from .record import ModelRecord, LocalRecord, RECORD
 
 # %% auto #0
-__all__ = ['KERNEL_KEY', 'AppConfig', 'AppState', 'SavedModel', 'saved_models', 'training_elsewhere', 'kernel_app']
+__all__ = ['KERNEL_KEY', 'AppConfig', 'AppState', 'SavedModel', 'saved_models', 'training_elsewhere', 'kernel_app',
+           'drive_models_dir']
 
 # %% ../nbs/20c_session.ipynb #dab23e99
 @dataclass
@@ -45,6 +46,8 @@ class AppConfig:
     data_seed:int=-1 # Seed of the dataset's shuffles (-1: drawn and recorded)
     avatars:bool=True # Download the accounts' avatars for the PNG cards
     max_upload_mb:float=300 # The largest file the upload button takes, in MiB (checked in the browser, before sending)
+    drive_mount:str='/content/drive' # Where Colab mounts Google Drive, for "Keep models on Google Drive"
+    host:str='' # Whose words the app speaks: 'colab', 'jupyter' or 'voila' ('': detected)
     autorun:bool=False # `App.show` also clicks the step's button: for tests and unattended runs
 
     @classmethod
@@ -147,3 +150,21 @@ def kernel_app(make, # Makes the app when this kernel has none yet
     app = shell.user_ns.get(KERNEL_KEY)
     if app is None: app = shell.user_ns[KERNEL_KEY] = make()
     return app
+
+# %% ../nbs/20c_session.ipynb #5e55f003
+def drive_models_dir(mount:str|Path='/content/drive', # Where Colab mounts Google Drive
+                     mount_drive=None, # Mounts it, as `google.colab.drive.mount` does (asking the user to allow it); Colab's when None
+                    )->Path:
+    "The models folder on Google Drive, `MyDrive/huggingtweets/models`, mounting Drive first when it is not; a `UserError` when it can't be had"
+    mount = Path(mount)
+    if not (mount/'MyDrive').is_dir():
+        if mount_drive is None:
+            try: from google.colab import drive
+            except ImportError: raise UserError('Google Drive can be used from Colab only: untick "Keep models on Google Drive".') from None
+            mount_drive = drive.mount
+        try: mount_drive(str(mount))
+        except Exception as e: raise UserError(f'Google Drive was not mounted ({type(e).__name__}): allow the access Colab asks for, or untick "Keep models on Google Drive".') from None
+        if not (mount/'MyDrive').is_dir(): raise UserError(f'Google Drive was not mounted at {mount}: allow the access Colab asks for, or untick "Keep models on Google Drive".')
+    d = mount/'MyDrive'/'huggingtweets'/'models'
+    d.mkdir(parents=True, exist_ok=True)
+    return d

@@ -140,3 +140,76 @@ def test_step3_knobs(trained, tiny, monkeypatch):
     fct.test_eq(len(rows(app)), 4) # the round before stays
     small = NS(config=NS(n_positions=12))
     with pytest.raises(UserError, match='leaves no room to write'): app.sampling(app.state.run.model[0], 'My dream is a long prompt', small)
+
+def test_host_words(tmp_path, monkeypatch):
+    "The app says what fits where it runs: Colab's Secrets and Files panel in Colab only; JupyterLab's kernel and file browser; Voila's server"
+    from huggingtweets.appview import gpu_message
+    from huggingtweets.hub import NO_TOKEN
+    monkeypatch.delenv('X_BEARER_TOKEN', raising=False)
+    for k in ('VOILA_BASE_URL', 'VOILA_SERVER_URL', 'VOILA_REQUEST_URL', 'COLAB_RELEASE_TAG'): monkeypatch.delenv(k, raising=False)
+    fct.test_eq(App(AppConfig(data_dir=str(tmp_path/'data'), models_dir=str(tmp_path/'models'))).host, 'jupyter')
+    monkeypatch.setenv('VOILA_BASE_URL', '/') # what Voila sets in the kernels it starts
+    fct.test_eq(App(AppConfig(data_dir=str(tmp_path/'data'), models_dir=str(tmp_path/'models'))).host, 'voila')
+    said = {}
+    for host in ('colab', 'jupyter', 'voila'):
+        app = App(AppConfig(data_dir=str(tmp_path/'data'), models_dir=str(tmp_path/'models'), host=host, max_upload_mb=1))
+        app.boxes[0].value = 'karpathy' # an X handle, no token
+        app.download_button.click()
+        x = app.msg1.value
+        app.receiver.on_msg(app.upload, {'kind': 'refused', 'name': 'big.zip', 'size': 5 * 2**20}, [])
+        ok, gpu = gpu_message(host)
+        said[host] = (x, app_mod.error_html(UserError(NO_TOKEN), host=host), gpu, app.drive.layout.display, app.msg1.value)
+    x, token, gpu, drive, big = said['colab']
+    assert 'Secrets' in x and 'Secrets' in token and '/content/big.zip' in big and (ok or 'Runtime > Change runtime type' in gpu) and drive is None
+    for host in ('jupyter', 'voila'):
+        x, token, gpu, drive, big = said[host]
+        for colab_words in ('Secrets', 'set-up cell', '/content', 'Runtime >', 'key icon'):
+            assert colab_words not in x + token + gpu + big, (host, colab_words, x, token, gpu, big)
+        fct.test_eq(drive, 'none')
+    assert 'restart the kernel' in said['jupyter'][0] and 'restart the kernel' in said['jupyter'][1]
+    assert 'before starting Voila' in said['voila'][0] and 'before starting Voila' in said['voila'][1]
+    assert 'beside this notebook' in said['jupyter'][4] and 'beside' not in said['voila'][4] and said['voila'][4].count('. ') == 0
+
+def test_drive(tmp_path, trained):
+    "In Colab, 'Keep models on Google Drive' writes (and finds) models in MyDrive/huggingtweets/models, mounting Drive when it is not; a refusal unticks it, in one sentence"
+    import shutil
+    mount = tmp_path/'drive' # stands in for /content/drive
+    app = App(AppConfig(data_dir=str(tmp_path/'data'), models_dir=str(tmp_path/'models'), host='colab', drive_mount=str(mount), wandb='disabled'))
+    fct.test_eq(app.drive.layout.display, None) # offered in Colab
+    mounted = []
+    def mount_drive(where): # what google.colab.drive.mount does once the user allows it
+        mounted.append(where); (Path(where)/'MyDrive').mkdir(parents=True)
+    app.mount_drive = mount_drive
+    app.drive.value = True
+    fct.test_eq((mounted, app.cfg.models_dir), ([str(mount)], str(mount/'MyDrive'/'huggingtweets'/'models')))
+    assert 'on Google Drive, they stay when this Colab machine goes' in app.msg2.value, app.msg2.value
+    shutil.copytree(trained/'models'/'jack', mount/'MyDrive'/'huggingtweets'/'models'/'jack') # a model trained into Drive in an earlier session
+    app.refresh_button.click()
+    fct.test_eq([v for _, v in app.models.options], [str(mount/'MyDrive'/'huggingtweets'/'models'/'jack')])
+    app.drive.value = False
+    fct.test_eq((app.cfg.models_dir, app.models.options), (str(tmp_path/'models'), ()))
+    app.drive.value = True # mounted now: not asked again
+    fct.test_eq(len(mounted), 1)
+    app.drive.value = False
+    other = App(AppConfig(data_dir=str(tmp_path/'data'), models_dir=str(tmp_path/'models'), host='colab', drive_mount=str(tmp_path/'nodrive')))
+    def refuse(where): raise RuntimeError('mount failed: user denied access')
+    other.mount_drive = refuse
+    other.drive.value = True
+    assert other.msg2.value.startswith('<div class="ht-msg ht-error">Google Drive was not mounted (RuntimeError): allow the access Colab asks for'), other.msg2.value
+    fct.test_eq((other.drive.value, other.cfg.models_dir), (False, str(tmp_path/'models')))
+
+def test_narrow_screen_hooks(tmp_path):
+    "At phone width the accounts' table scrolls inside its own box (with a hint when it has several columns of accounts), and the training's words wrap"
+    from huggingtweets.appview import CSS, accounts_html
+    from huggingtweets.core import Account, Post
+    from huggingtweets.clean import curate
+    one = curate(Account('jack', 'x', [Post('just setting up my twttr today, friends')], 'Jack'))
+    two = [one, curate(Account('jill', 'x', [Post('hello there to the whole wide world')], 'Jill'))]
+    h1, h2 = accounts_html([one]), accounts_html(two)
+    assert h1.startswith('<div class="ht-scroll" role="region" tabindex="0" aria-label="Posts of each account"><table class="ht-table">') and 'ht-scroll-hint' not in h1
+    assert h2.startswith('<div class="ht-scroll-hint" aria-hidden="true">Scroll the table sideways')
+    media = CSS[CSS.index('@media (max-width: 600px)'):]
+    assert '.ht-scroll-hint {display: block}' in media and 'padding: 4px 6px' in media
+    assert re.search(r'\.ht-scroll \{[^}]*overflow-x: auto', CSS) and re.search(r'\.widget-label\.ht-wrap \{[^}]*white-space: normal', CSS)
+    app = App(AppConfig(data_dir=str(tmp_path/'data'), models_dir=str(tmp_path/'models')))
+    assert 'ht-wrap' in app.progress_label._dom_classes and 'ht-knobs' in app.knobs._dom_classes and 'ht-models' in app.models_row._dom_classes
