@@ -4,8 +4,8 @@ from pathlib import Path
 from types import SimpleNamespace as NS
 import pytest
 import fastcore.test as fct
-from util import make_archive, sample_tweets, ROOT
-from test_app import make_app, spy, rows, tiny, archive, HOSTILE
+from util import ROOT
+from test_app import make_app, spy, rows, tiny, archive # noqa: F401 (tiny and archive are fixtures)
 import huggingtweets.app as app_mod
 import huggingtweets.memorize as memorize_mod
 from huggingtweets.app import App, AppConfig
@@ -111,7 +111,6 @@ def test_training_phases(tmp_path, tiny, archive, monkeypatch):
     assert '✓ saving' in app.phases.value and 'ht-now' not in app.phases.value # all done
     before = (app.out2.value, app.curve.value)
     assert 'Validation loss' in before[0]
-    training = spy(monkeypatch, app, app_mod, 'train_and_publish')
     shown = []
     monkeypatch.setattr(app_mod, 'train_and_publish', lambda *a, real=app_mod.train_and_publish, **kw: (shown.append((app.out2.value, app.curve.value, app.msg2.value)), real(*a, **kw))[1])
     app.train_button.click()
