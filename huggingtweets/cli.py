@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, inspect, os, re, sys, warnings
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from .core import UserError, AtomicDir, sigterm_interrupts, mask_secrets
+from .core import UserError, AtomicDir, sigterm_interrupts, mask_secrets, env_secrets, url_secrets, leaving_files, printable
 
 # %% auto #0
 __all__ = ['COMMANDS', 'doc_options', 'parser', 'cmd_fetch', 'cmd_dataset', 'report', 'cmd_train', 'cmd_run', 'cmd_update',
@@ -313,8 +313,15 @@ def cmd_push(a):
     from huggingtweets.pipeline import publish
     from huggingtweets.hub import PushTo
     from huggingtweets.dataset import load_dataset
+    if a.dataset and Path(a.dataset).is_dir() and (left := leaving_files(a.dataset)[1]):
+        raise UserError(f"The dataset folder {a.dataset!r} holds {', '.join(map(printable, left[:3]))}, which is not its own file (a symbolic link or a special file): "
+                        "build the dataset again with `huggingtweets dataset`, then push.")
     ds = load_dataset(a.dataset) if a.dataset else None
-    _say(f'Pushed to {publish(a.model, _push_to(a), dataset=ds)}')
+    with warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter('always')
+        url = publish(a.model, _push_to(a), dataset=ds)
+    for w in ws: _say(f'Note: {w.message}')
+    _say(f'Pushed to {url}')
 
 def cmd_bot(a):
     "Post as the bot, once or every so often"
@@ -353,7 +360,7 @@ def main(argv:list[str]|None=None # Arguments; `sys.argv[1:]` by default
     try:
         with sigterm_interrupts(): COMMANDS[a.cmd](a)
     except UserError as e:
-        print(f'Error: {mask_secrets(str(e))}', file=sys.stderr)
+        print(f'Error: {mask_secrets(str(e), env_secrets() + url_secrets(sys.argv[1:] if argv is None else argv))}', file=sys.stderr) # a password in --base-url's URL too
         return 1
     except BrokenPipeError: # `huggingtweets fetch | head -1`: the reader has gone, which is no error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()) # nothing more to write at exit

@@ -4,12 +4,12 @@
 
 # %% ../nbs/16_pipeline.ipynb #7fc82e1b
 from __future__ import annotations
-import os, shutil, tempfile, time
+import os, shutil, tempfile, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from .core import UserError, AtomicDir, is_url, is_model_folder, replaceable, one_run
+from .core import UserError, AtomicDir, is_url, is_model_folder, replaceable, one_run, leaving_files, left_out_note
 from .dataset import PostsDataset, make_dataset
 from .train import TrainConfig, finetune, save_model, set_generation_defaults
 from .generate import generate
@@ -68,10 +68,13 @@ def _keep_avatars(ds:PostsDataset, folder:Path):
 DRAWN = ('thumbnail.png', 'predictions') # what the app drew from a model's posts: a new version keeps it
 
 def _keep_drawn(old:Path, folder:Path):
-    "The app's cards and thumbnail, carried from the model's previous version into the new folder"
-    for n in DRAWN:
-        if (old/n).is_file(): shutil.copyfile(old/n, folder/n)
-        elif (old/n).is_dir(): shutil.copytree(old/n, folder/n)
+    "The app's cards and thumbnail, carried from the model's previous version into the new folder: its regular files alone (see `leaving_files`)"
+    files, left = leaving_files(old)
+    if (left := [r for r in left if r.split('/')[0] in DRAWN]): warnings.warn(left_out_note(left, 'carried into the new version'))
+    for r in files:
+        if r.split('/')[0] in DRAWN:
+            (folder/r).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(old/r, folder/r)
 
 def _model_id(out:Path)->str:
     "How the card names a model not on the Hub: its folder, relative to here when it is below, else by its name (no absolute path leaves the machine)"

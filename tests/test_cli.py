@@ -327,3 +327,33 @@ def test_what_fails_after_training_is_checked_before(tmp_path, capsys, tiny, mon
     rc, stdout, err = run(capsys, 'train', f'file:{tmp_path}/posts.txt', '--out', tmp_path/'m', '--base-model', tiny, *common)
     assert rc == 1 and '0.0 GiB free, and the model' in err and 'Trained' not in stdout, err
     assert not (tmp_path/'m').exists()
+
+
+def refused_port()->int:
+    "A port on 127.0.0.1 where nothing listens: a connection there is refused at once"
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+PASS, PASS_ENC = 'Sup3r$ecret@pw', 'Sup3r%24ecret%40pw'  # a password, and as it is written in a URL
+
+
+@pytest.mark.parametrize('var,spec', [('HUGGINGTWEETS_MASTODON_URL', 'mastodon:@alice@example.social'), ('HUGGINGTWEETS_BLUESKY_URL', 'bluesky:alice.bsky.social')])
+def test_a_password_in_a_url_is_never_printed(tmp_path, var, spec):
+    "A URL with userinfo in the environment, a connection refused: the error names the host, never the password, raw or percent-encoded"
+    url = f'http://bot:{PASS_ENC}@127.0.0.1:{refused_port()}'
+    r = subprocess.run([sys.executable, '-m', 'huggingtweets', 'fetch', spec, '--data-dir', str(tmp_path/'d')], capture_output=True, text=True,
+                       env=offline_env(tmp_path, **{var: url}), cwd=tmp_path, timeout=120)
+    assert r.returncode == 1 and 'connection was refused' in r.stderr and '127.0.0.1' in r.stderr, r.stderr
+    for s in (PASS, PASS_ENC, 'bot:'): assert s not in r.stdout + r.stderr, r.stderr
+
+
+def test_a_password_in_base_url_is_never_printed(trained, tmp_path):
+    "`bot --base-url http://bot:PASSWORD@host` with the connection refused: the same"
+    url = f'http://bot:{PASS_ENC}@127.0.0.1:{refused_port()}'
+    r = subprocess.run([sys.executable, '-m', 'huggingtweets', 'bot', str(trained/'model'), '--to', 'mastodon:@bot@example.social', '--base-url', url, '--dry-run'],
+                       capture_output=True, text=True, env=offline_env(tmp_path, MASTODON_ACCESS_TOKEN='tok-0123456789'), cwd=tmp_path, timeout=120)
+    assert r.returncode == 1 and '127.0.0.1' in r.stderr, r.stderr
+    for s in (PASS, PASS_ENC, 'bot:'): assert s not in r.stdout + r.stderr, r.stderr
