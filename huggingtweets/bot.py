@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 import regex
-from .core import UserError, mask_secrets
+from .core import UserError, mask_secrets, printable
 from .social import RateLimited, rate_limit_wait, network_error, html_to_text, _get
 
 # %% auto #0
@@ -515,12 +515,12 @@ def bot(model:str|Path, # A model folder trained here (its huggingtweets.json na
 def _send(p:Platform, state:BotState|None, kind:str, body:str, text:str, m:Mention|None, say:Callable)->Sent:
     "Send one post or reply, its intent recorded first and its id after (nothing sent in a dry run)"
     if state is None:
-        say(f'Would {"post" if m is None else "answer " + m.author}: {text}')
+        say(f'Would {"post" if m is None else "answer " + printable(m.author)}: {printable(text)}')
         return Sent(kind, text, None, m and m.id)
     n = state.intend(kind, body, text, m and m.id)
     i = p.post(text) if m is None else p.reply(text, m)
     state.sent(n, i)
-    say(f'{"Posted" if m is None else "Answered " + m.author}: {text} ({i})')
+    say(f'{"Posted" if m is None else "Answered " + printable(m.author)}: {printable(text)} ({i})')
     return Sent(kind, text, i, m and m.id)
 
 def _answer(p:Platform, state:BotState|None, me:Me, max_replies:int, draw:Callable, posted:list, say:Callable)->list[Sent]:

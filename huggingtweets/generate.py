@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from .core import UserError, model_location
+from .core import UserError, model_location, printable
 
 # %% auto #0
 __all__ = ['load_model', 'Generated', 'generate', 'predictions_table']
@@ -98,6 +98,6 @@ def predictions_table(prompt:str, # The prompt
                       preds:list[str], # What the model wrote
                       marks:list[str]|None=None, # A note after each prediction ('' for none), e.g. that it copies a training post
                      )->str:
-    "Numbered predictions under their prompt"
+    "Numbered predictions under their prompt, each one line safe on a terminal (see `core.printable`): what a model wrote is never printed raw"
     w, marks = len(str(len(preds))), marks or [''] * len(preds)
-    return f'Prompt: {prompt}\n' + '\n'.join(f'{i+1:>{w}}. {p}' + (f'  [{m}]' if m else '') for i, (p, m) in enumerate(zip(preds, marks)))
+    return f'Prompt: {printable(prompt)}\n' + '\n'.join(f'{i+1:>{w}}. {printable(p)}' + (f'  [{printable(m)}]' if m else '') for i, (p, m) in enumerate(zip(preds, marks)))

@@ -378,3 +378,13 @@ def test_sigkill_between_posting_and_saving_then_rerun(folder, server):
     fct.test_eq(len(pds.records), 2)
     assert pds.records[0][2]['text'] != pds.records[1][2]['text']
     with sqlite3.connect(folder/STATE) as c: fct.test_eq(c.execute('select state, remote_id from posts order by n').fetchall(), [('sent', pds.records[0][0]), ('sent', pds.records[1][0])])
+
+def test_dry_run_never_prints_a_post_raw(folder, server, capsys, monkeypatch):
+    "A post holding terminal escapes is shown as plain text"
+    monkeypatch.setenv('BLUESKY_APP_PASSWORD', PASSWORD)
+    FakePDS(server)
+    monkeypatch.setattr(hbot, 'new_post', lambda *a, **kw: 'Thinking about \x1b]0;pwned\x07\u202eevil \x1b[2J')  # as a model that learnt escapes would write
+    rc = main(['bot', str(folder), '--to', 'bluesky:bot.example.com', '--dry-run', '--base-url', server.url, '--seed', '0', '--prompt', 'Thinking about'])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    assert 'Would post: Thinking about evil' in out and not any(c in out for c in '\x1b\x07\u202e'), repr(out)

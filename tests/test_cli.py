@@ -357,3 +357,25 @@ def test_a_password_in_base_url_is_never_printed(trained, tmp_path):
                        capture_output=True, text=True, env=offline_env(tmp_path, MASTODON_ACCESS_TOKEN='tok-0123456789'), cwd=tmp_path, timeout=120)
     assert r.returncode == 1 and '127.0.0.1' in r.stderr, r.stderr
     for s in (PASS, PASS_ENC, 'bot:'): assert s not in r.stdout + r.stderr, r.stderr
+
+
+HOSTILE_PROMPT = '\x1b]0;pwned\x07\x1b[2J\u202eMy dream'  # an OSC title, a screen clear, a right-to-left override
+
+
+def test_generate_never_prints_a_post_raw(trained, capsys):
+    "What a model writes (here after a prompt holding terminal escapes) reaches the terminal as plain text"
+    rc, out, err = run(capsys, 'generate', trained/'model', HOSTILE_PROMPT, '-n', 3, '--seed', 0)
+    assert rc == 0, err
+    assert not any(c in out for c in '\x1b\x07\x9b\u202e'), repr(out)
+    assert out.startswith('Prompt: ]0;pwned My dream') or out.startswith('Prompt: My dream'), repr(out)
+    assert len(PREDICTION.findall(out)) == 3
+    from huggingtweets import generate as g
+    import functools
+    real = g.generate
+    @functools.wraps(real)  # the parser reads generate's options from its signature
+    def hostile(*a, **kw): return [t + ' \x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\ \u202eevil' for t in real(*a, **kw)]  # as a model that learnt escapes would write
+    g.generate = hostile
+    try: rc, out, err = run(capsys, 'generate', trained/'model', 'My dream', '-n', 2, '--seed', 0)
+    finally: g.generate = real
+    assert rc == 0 and len(PREDICTION.findall(out)) == 2 and out.count(' link evil') == 2, repr(out)
+    assert not any(c in out for c in '\x1b\x07\x9b\u202e'), repr(out)
