@@ -6,7 +6,7 @@
 from __future__ import annotations
 import os, shutil, tempfile, time, warnings
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from .core import UserError, AtomicDir, is_url, is_model_folder, replaceable, one_run, leaving_files, left_out_note
@@ -129,6 +129,7 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
                       wandb_dir:str|Path|None=None, # Where W&B writes its runs; its default when None
                       timings:dict|None=None, # Seconds by phase, added to (see `phase`)
                       previous:ModelRecord|None=None, # The record of the model this run continues (see `update_model`)
+                      locked:bool=False, # The caller holds `core.one_run(out)` already (the command line takes it before it writes the dataset)
                      )->RunResult|None:
     "Fine-tune on `ds` with W&B tracking, predict, measure copies, write the folder with its record and card, and push when asked; None in the other processes of a data-parallel run"
     cfg, timings, out = cfg or TrainConfig(), {} if timings is None else timings, Path(out)
@@ -138,7 +139,7 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
         return None
     replaceable(out, (RECORD,)) # a folder of the user's is refused now, not after training
     check_before_training(out, cfg.base_model)
-    with one_run(out): # a second run on this model, at the same time, is refused: one run's dataset and model stay together
+    with nullcontext() if locked else one_run(out): # a second run on this model, at the same time, is refused: one run's dataset and model stay together
         with phase(timings, 'hub check'): repo = push.resolve(ds.name) if push else None
         dataset_repo = None
         if push and push.dataset:

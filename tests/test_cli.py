@@ -322,7 +322,7 @@ def test_what_fails_after_training_is_checked_before(tmp_path, capsys, tiny, mon
     for out, base, says in [(tmp_path/('x' * 250), tiny, 'is too long for this file system'), (Path('/proc/huggingtweets-test/m'), tiny, "Can't write in /proc"),
                             (tmp_path/'m', notok, 'has no tokenizer')]:
         rc, stdout, err = run(capsys, 'train', f'file:{tmp_path}/posts.txt', '--out', out, '--base-model', base, *common)
-        assert rc == 1 and says in err and err.count('\n') == 1 and 'Trained' not in stdout and 'Training' in stdout, err
+        assert rc == 1 and says in err and err.count('\n') == 1 and 'Trained' not in stdout and 'Dataset' not in stdout, err  # before the dataset is written
     monkeypatch.setattr(pipeline.shutil, 'disk_usage', lambda p: shutil._ntuple_diskusage(10 << 30, 10 << 30, 1 << 20))
     rc, stdout, err = run(capsys, 'train', f'file:{tmp_path}/posts.txt', '--out', tmp_path/'m', '--base-model', tiny, *common)
     assert rc == 1 and '0.0 GiB free, and the model' in err and 'Trained' not in stdout, err
@@ -379,3 +379,22 @@ def test_generate_never_prints_a_post_raw(trained, capsys):
     finally: g.generate = real
     assert rc == 0 and len(PREDICTION.findall(out)) == 2 and out.count(' link evil') == 2, repr(out)
     assert not any(c in out for c in '\x1b\x07\x9b\u202e'), repr(out)
+
+
+def test_a_second_run_leaves_the_first_runs_dataset(tiny, tmp_path, capsys, monkeypatch):
+    "While a run holds a model's lock, a second `train` on the same model is refused before it writes data/NAME/dataset: the first run's stays as it was"
+    from huggingtweets.core import one_run
+    monkeypatch.chdir(tmp_path)
+    z = make_archive(tmp_path/'jack.zip', sample_tweets(300))
+    args = ['train', f'archive:{z}', '--base-model', tiny, '--block-size', 64, '--max-steps', 2, '--wandb', 'disabled', '--memo-n', 0]
+    rc, out, err = run(capsys, 'dataset', f'archive:{z}', '--out', tmp_path/'data'/'jack'/'dataset', '--seed', 1)  # what the first run wrote
+    assert rc == 0, err
+    ds = tmp_path/'data'/'jack'/'dataset'
+    before = {p.relative_to(ds): p.read_bytes() for p in ds.rglob('*') if p.is_file()}
+    with one_run(tmp_path/'models'/'jack'):  # the first run, still training
+        rc, out, err = run(capsys, *args, '--data-seed', 2)
+    assert rc == 1 and 'Another huggingtweets run is writing' in err and 'Dataset jack' not in out, (out, err)
+    fct.test_eq({p.relative_to(ds): p.read_bytes() for p in ds.rglob('*') if p.is_file()}, before)
+    rc, out, err = run(capsys, *args, '--data-seed', 2)  # once it is done, the same run goes through
+    assert rc == 0 and 'Dataset jack' in out, err
+    assert {p.relative_to(ds): p.read_bytes() for p in ds.rglob('*') if p.is_file()} != before
