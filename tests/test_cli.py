@@ -398,3 +398,35 @@ def test_a_second_run_leaves_the_first_runs_dataset(tiny, tmp_path, capsys, monk
     rc, out, err = run(capsys, *args, '--data-seed', 2)  # once it is done, the same run goes through
     assert rc == 0 and 'Dataset jack' in out, err
     assert {p.relative_to(ds): p.read_bytes() for p in ds.rglob('*') if p.is_file()} != before
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    "A mount point for a real tmpfs of a chosen size (`mount(kib)`), unmounted after; the test is skipped where this machine can't mount one (not root, no CAP_SYS_ADMIN)"
+    mnt, mounted = tmp_path/'disk', []
+    mnt.mkdir()
+    def mount(kib):
+        r = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={kib}k', 'tmpfs', str(mnt)], capture_output=True, text=True)
+        if r.returncode: pytest.skip(f'no tmpfs here ({r.stderr.strip() or r.returncode})')
+        mounted.append(mnt)
+        return mnt
+    yield mount
+    for m in mounted: subprocess.run(['umount', str(m)], check=False)
+
+
+def test_a_full_disk_while_saving_weights_is_one_sentence(tiny, tmp_path, small_disk, capsys, monkeypatch):
+    "A disk that holds the earlier model but not a second copy beside it: `train` again says so in one sentence, and the earlier folder is kept as it was"
+    from huggingtweets import pipeline
+    z = make_archive(tmp_path/'jack.zip', sample_tweets(300))
+    args = ['train', f'archive:{z}', '--base-model', tiny, '--block-size', 64, '--max-steps', 2, '--wandb', 'disabled', '--memo-n', 0, '--data-dir', tmp_path/'data']
+    rc, out, err = run(capsys, *args, '--out', tmp_path/'first')
+    assert rc == 0, err
+    size = sum(p.stat().st_size for p in (tmp_path/'first').rglob('*') if p.is_file())
+    disk = small_disk((size + size // 2) // 1024)  # the earlier model and half of a new one
+    shutil.copytree(tmp_path/'first', disk/'jack')
+    before = {p.relative_to(disk): p.read_bytes() for p in disk.rglob('*') if p.is_file()}
+    monkeypatch.setattr(pipeline, 'check_before_training', lambda out, base: None)  # the free-space estimate passed (the disk filled up since)
+    rc, out, err = run(capsys, *args, '--out', disk/'jack')
+    last = err.strip().splitlines()[-1]
+    assert rc == 1 and last.startswith('Error: The disk of ') and 'filled up while the weights were being saved' in last and 'Traceback' not in err, err
+    fct.test_eq({p.relative_to(disk): p.read_bytes() for p in disk.rglob('*') if p.is_file()}, before)  # the earlier model as it was, no temporary left
