@@ -21,8 +21,8 @@ from .hub import PushTo, upload, upload_dataset
 from . import track
 
 # %% auto #0
-__all__ = ['DRAWN', 'TOKENIZER_FILES', 'phase', 'timings_text', 'RunResult', 'check_before_training', 'train_and_publish',
-           'publish', 'update_dataset', 'update_model']
+__all__ = ['DRAWN', 'TOKENIZER_FILES', 'phase', 'timings_text', 'RunResult', 'hub_weights_size', 'check_before_training',
+           'train_and_publish', 'publish', 'update_dataset', 'update_model']
 
 # %% ../nbs/16_pipeline.ipynb #f034ccbe
 @contextmanager
@@ -92,10 +92,22 @@ def _existing(p:Path)->Path:
     while not p.is_dir(): p = p.parent
     return p
 
+def hub_weights_size(base:str, # A Hub id
+                     hub=None, # An `HfApi`; one by default
+                    )->int:
+    "Bytes the fine-tuned weights of the Hub model `base` take when saved: its safetensors' sizes in the Hub's file listing, or 4 bytes a parameter (they are saved in float32) where the Hub counts more; 0 offline, or when the Hub can't be asked"
+    from huggingface_hub import HfApi, constants
+    if constants.HF_HUB_OFFLINE: return 0
+    try: info = (hub or HfApi()).model_info(base, files_metadata=True, timeout=10)
+    except Exception: return 0 # out of reach, unknown, gated: training says so, with its own sentence
+    files = sum(s.size or 0 for s in info.siblings or [] if s.rfilename.endswith('.safetensors') and '/' not in s.rfilename)
+    return max(files, 4 * (getattr(info.safetensors, 'total', 0) or 0))
+
 def check_before_training(out:Path, # The model folder the run will write
                           base:str, # The base model: a Hub id or a local folder
+                          hub=None, # An `HfApi` to read a Hub base's file listing from (see `hub_weights_size`); one by default
                          ):
-    "A `UserError` for what would otherwise fail only after training: an output folder that can't be written or whose name is too long, a local base without a tokenizer, too little free disk for the weights"
+    "A `UserError` for what would otherwise fail only after training: an output folder that can't be written or whose name is too long, a local base without a tokenizer, too little free disk for the weights (a Hub base's sized from the Hub's listing, when online)"
     out = Path(out).expanduser().resolve()
     here = _existing(out.parent)
     try: name_max = os.pathconf(here, 'PC_NAME_MAX')
@@ -106,10 +118,10 @@ def check_before_training(out:Path, # The model folder the run will write
     try: shutil.rmtree(tempfile.mkdtemp(dir=here, prefix='.huggingtweets-probe-'))
     except OSError as e: raise UserError(f"Can't write in {here} ({e.strerror or type(e).__name__}), where the model goes: give an output folder you may write to.") from None
     b = Path(base).expanduser()
-    if not b.is_dir(): return # a Hub id: its tokenizer comes with it
-    if not (b/'adapter_config.json').is_file() and not any((b/f).is_file() for f in TOKENIZER_FILES):
+    if not b.is_dir(): need = hub_weights_size(base, hub) # a Hub id: its tokenizer comes with it
+    elif not (b/'adapter_config.json').is_file() and not any((b/f).is_file() for f in TOKENIZER_FILES):
         raise UserError(f"The base model {base!r} has no tokenizer (none of {', '.join(TOKENIZER_FILES[:3])}, ...): save its tokenizer in that folder (tokenizer.save_pretrained), or give a Hub id such as gpt2.")
-    need = sum(f.stat().st_size for f in b.iterdir() if f.suffix in ('.safetensors', '.bin') and f.is_file())
+    else: need = sum(f.stat().st_size for f in b.iterdir() if f.suffix in ('.safetensors', '.bin') and f.is_file())
     free = shutil.disk_usage(here).free
     if need and free < need * 1.1 + (64 << 20):
         raise UserError(f"{here} has {free / 2**30:.1f} GiB free, and the model's weights need about {need / 2**30:.1f} GiB: free some space, or give an output folder on another disk.")
@@ -129,7 +141,7 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
                       wandb_dir:str|Path|None=None, # Where W&B writes its runs; its default when None
                       timings:dict|None=None, # Seconds by phase, added to (see `phase`)
                       previous:ModelRecord|None=None, # The record of the model this run continues (see `update_model`)
-                      locked:bool=False, # The caller holds `core.one_run(out)` already (the command line takes it before it writes the dataset)
+                      locked:bool=False, # The caller has checked `out` (`core.replaceable`, `check_before_training`) and holds `core.one_run(out)` (the command line does, before it writes the dataset)
                      )->RunResult|None:
     "Fine-tune on `ds` with W&B tracking, predict, measure copies, write the folder with its record and card, and push when asked; None in the other processes of a data-parallel run"
     cfg, timings, out = cfg or TrainConfig(), {} if timings is None else timings, Path(out)
@@ -137,8 +149,9 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
     if int(os.environ.get('RANK', 0)) != 0: # another process of torchrun or accelerate: it trains, the first one does the rest
         finetune(ds, cfg, progress=False)
         return None
-    replaceable(out, (RECORD,)) # a folder of the user's is refused now, not after training
-    check_before_training(out, cfg.base_model)
+    if not locked:
+        replaceable(out, (RECORD,)) # a folder of the user's is refused now, not after training
+        check_before_training(out, cfg.base_model)
     with nullcontext() if locked else one_run(out): # a second run on this model, at the same time, is refused: one run's dataset and model stay together
         with phase(timings, 'hub check'): repo = push.resolve(ds.name) if push else None
         dataset_repo = None
