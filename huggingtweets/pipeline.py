@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_pipeline.ipynb #7fc82e1b
 from __future__ import annotations
-import os, shutil, tempfile, time, warnings
+import os, shutil, tempfile, threading, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -94,14 +94,22 @@ def _existing(p:Path)->Path:
 
 def hub_weights_size(base:str, # A Hub id
                      hub=None, # An `HfApi`; one by default
+                     deadline:float=20, # Seconds to wait for the Hub's answer, at most
                     )->int:
     "Bytes the fine-tuned weights of the Hub model `base` take when saved: its safetensors' sizes in the Hub's file listing, or 4 bytes a parameter (they are saved in float32) where the Hub counts more; 0 offline, or when the Hub can't be asked"
     from huggingface_hub import HfApi, constants
     if constants.HF_HUB_OFFLINE: return 0
-    try: info = (hub or HfApi()).model_info(base, files_metadata=True, timeout=10)
-    except Exception: return 0 # out of reach, unknown, gated: training says so, with its own sentence
-    files = sum(s.size or 0 for s in info.siblings or [] if s.rfilename.endswith('.safetensors') and '/' not in s.rfilename)
-    return max(files, 4 * (getattr(info.safetensors, 'total', 0) or 0))
+    def ask():
+        try:
+            info = (hub or HfApi()).model_info(base, files_metadata=True, timeout=10)
+            n = lambda v: v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0 # an answer of another shape counts nothing
+            files = sum(n(s.size) for s in info.siblings or [] if str(s.rfilename).endswith('.safetensors') and '/' not in str(s.rfilename))
+            got.append(max(files, 4 * n(getattr(info.safetensors, 'total', 0))))
+        except Exception: pass # out of reach, unknown, gated: training says so, with its own sentence
+    got = []
+    t = threading.Thread(target=ask, daemon=True) # a total deadline, even for a server that answers a byte at a time
+    t.start(); t.join(deadline)
+    return got[0] if got else 0
 
 def check_before_training(out:Path, # The model folder the run will write
                           base:str, # The base model: a Hub id or a local folder

@@ -209,3 +209,27 @@ def test_a_hub_base_is_sized_from_the_hubs_listing(server, tmp_path, monkeypatch
     free['n'] = 1 << 20
     pipeline.check_before_training(tmp_path/'m', 'openai-community/gpt2', hub)  # offline: the Hub is not asked, and nothing is known
     assert len(server.got()) == n
+
+
+def test_a_hostile_hub_listing_sizes_nothing(server, monkeypatch):
+    "A Hub answer of another shape (sizes as text, negative, no siblings), HTML, or one that never ends: nothing is sized, nothing raised, and the wait is bounded"
+    import threading
+    from fakeserver import reply
+    from huggingface_hub import HfApi, constants
+    from huggingtweets import pipeline
+    monkeypatch.setattr(constants, 'HF_HUB_OFFLINE', False)
+    info = json.loads(HUB_GPT2.read_text())
+    server.on('GET', '/api/models/a/text', reply(info | {'siblings': [{'rfilename': 'model.safetensors', 'size': '548105171'}], 'safetensors': {'parameters': {}, 'total': 'many'}}))
+    server.on('GET', '/api/models/a/negative', reply(info | {'siblings': [{'rfilename': 'model.safetensors', 'size': -5}], 'safetensors': None}))
+    server.on('GET', '/api/models/a/html', reply('<html>Sign in</html>', headers={'Content-Type': 'text/html'}))
+    stop, answered = threading.Event(), threading.Event()
+    def slow(r):
+        stop.wait(60)
+        answered.set()
+        return reply(info)
+    server.on('GET', '/api/models/a/slow', slow)  # answers only once the test lets it
+    hub = HfApi(endpoint=server.url)
+    for repo in ('a/text', 'a/negative', 'a/html'): assert pipeline.hub_weights_size(repo, hub) == 0, repo
+    assert pipeline.hub_weights_size('a/slow', hub, deadline=1) == 0
+    assert not answered.is_set()  # it gave up waiting: the Hub had not answered yet
+    stop.set()
