@@ -123,7 +123,8 @@ def check_weights(where:str|Path, # A model folder (a Hub id is left to the Hub)
                         f"if you trust it, convert it to safetensors with `python -c \"from transformers import AutoModelForCausalLM as M; M.from_pretrained({str(p)!r}).save_pretrained({str(p)!r})\"`, then remove {pickles[0]}.")
     try: cfg = json.loads((p/'config.json').read_text(encoding='utf-8'))
     except (OSError, ValueError): return # absent or unreadable: loading says so
-    v = cfg.get('vocab_size') if isinstance(cfg, dict) else None
+    if not isinstance(cfg, dict): raise UserError(f"{name!r} has a config.json that is not a JSON object (it holds {type(cfg).__name__ if cfg is not None else 'null'}): put back the config.json saved with its weights.")
+    v = cfg.get('vocab_size')
     if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_VOCAB):
         raise UserError(f"{name!r} has a config.json whose vocab_size is {str(v)[:40]}, which no model has (from 1 to {MAX_VOCAB:,}): put back the config.json saved with its weights.")
 
@@ -138,9 +139,13 @@ def load_weights(where:str, # A model folder or Hub id (see `core.model_location
     check_weights(where, name)
     try: model, info = AutoModelForCausalLM.from_pretrained(where, trust_remote_code=False, use_safetensors=True, output_loading_info=True, **kwargs)
     except RuntimeError as e:
-        if isinstance(e, torch.OutOfMemoryError) or not re.search('mismatched_sizes|size mismatch|negative dimension', str(e)): raise
-        raise UserError(f"The weights in {name!r} do not match its config.json (their shapes differ from the sizes it gives): "
-                        "put back the config.json saved with these weights, or save the model again.") from None
+        if isinstance(e, torch.OutOfMemoryError): raise
+        if re.search('mismatched_sizes|size mismatch', str(e)):
+            raise UserError(f"The weights in {name!r} do not match its config.json (their shapes differ from the sizes it gives): "
+                            "put back the config.json saved with these weights, or save the model again.") from None
+        if re.search("negative dimension|overflow|can.t allocate memory", str(e)):
+            raise UserError(f"{name!r} has a config.json whose sizes no model can have ({str(e).splitlines()[0][:120]}): put back the config.json saved with its weights.") from None
+        raise
     if (missing := sorted(info.get('missing_keys') or [])):
         raise UserError(f"The weights in {name!r} do not match its config.json ({len(missing)} weights it describes are missing, such as {missing[0]}): "
                         "put back the config.json saved with these weights, or save the model again.")

@@ -407,6 +407,8 @@ def broken(tiny, tmp_path, kind):
     if kind == 'vocab-negative': cfg['vocab_size'] = -5
     if kind == 'vocab-text': cfg['vocab_size'] = '50257'
     if kind == 'types': cfg['n_layer'] = 'two'
+    if kind == 'huge': cfg['n_embd'] = 10**9
+    if kind == 'not-an-object': cfg = []
     (d/'config.json').write_text(json.dumps(cfg))
     if kind in ('pickle', 'pickle-hostile'):
         sd = load_file(d/'model.safetensors')
@@ -417,7 +419,7 @@ def broken(tiny, tmp_path, kind):
 
 @pytest.mark.parametrize('kind,says', [('shapes', 'do not match its config.json'), ('layers', 'weights it describes are missing'),
                                        ('vocab', 'vocab_size is 1000000000000, which no model has'), ('vocab-negative', 'vocab_size is -5'),
-                                       ('vocab-text', 'vocab_size is 50257, which'), ('types', "Validation error for field 'n_layer'"), ('pickle', 'convert it to safetensors'), ('pickle-hostile', 'convert it to safetensors')])
+                                       ('vocab-text', 'vocab_size is 50257, which'), ('types', "Validation error for field 'n_layer'"), ('huge', 'whose sizes no model can have'), ('not-an-object', 'not a JSON object'), ('pickle', 'convert it to safetensors'), ('pickle-hostile', 'convert it to safetensors')])
 def test_broken_model_folders_are_one_sentence(tiny, tmp_path, kind, says, capsys):
     "Loading as a base, loading to generate, and the command line: one sentence saying what is wrong and what to do; a pickle never unpickled"
     from huggingtweets.cli import main
