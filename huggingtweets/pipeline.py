@@ -240,7 +240,7 @@ def publish(folder:str|Path, # A model folder
     if push.dataset:
         if dataset is None: raise UserError("To push the posts as a dataset, give the dataset folder too (`--dataset DIR`, which `huggingtweets dataset` wrote).")
         record.dataset_repo = upload_dataset(dataset.splits, push)
-    old = {n: (folder/n).read_bytes() for n in (RECORD, 'README.md') if (folder/n).exists()}
+    old = {n: (folder/n).read_bytes() for n in (RECORD, 'README.md') if (folder/n).is_file() and not (folder/n).is_symlink()} # a link's target is never read, nor written back
     record.repo_id, record.url, record.wandb = repo, f'https://huggingface.co/{repo}', track.synced_links(record.wandb)
     try:
         record.save(folder)

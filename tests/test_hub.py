@@ -425,3 +425,16 @@ def test_push_refuses_a_dataset_folder_with_a_link(model, tmp_path, monkeypatch,
     assert cli.main(['push', str(model), '--push-dataset', '--dataset', str(d)]) == 1
     err = capsys.readouterr().err
     assert 'dataset.json' in err and 'build the dataset again' in err and api.calls == []
+
+
+def test_a_linked_card_is_never_read_nor_written_through(model, tmp_path):
+    "README.md a link to a file outside: a push that fails leaves that file as it was, and never copies its bytes into the folder"
+    outside = tmp_path/'outside.md'
+    outside.write_text('OUTSIDE-SECRET')
+    (model/'README.md').unlink()
+    (model/'README.md').symlink_to(outside)
+    with pytest.raises(UserError): publish(model, PushTo(token=SECRET, api=FakeApi(fail={'upload_folder': http_error(403)})))
+    assert outside.read_text() == 'OUTSIDE-SECRET' and b'OUTSIDE-SECRET' not in (model/'README.md').read_bytes()
+    api = FakeApi()
+    publish(model, PushTo(token=SECRET, api=api))
+    assert not any(b'OUTSIDE-SECRET' in d for d in api.uploaded.values()) and outside.read_text() == 'OUTSIDE-SECRET'
