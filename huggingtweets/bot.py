@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 import regex
-from .core import UserError, mask_secrets
+from .core import UserError, mask_secrets, printable
 from .social import Platform, Me, Mention, graphemes, _bytes
 from .bluesky import Bluesky
 from .mastodon import Mastodon
@@ -336,12 +336,12 @@ def bot(model:str|Path, # A model folder trained here (its huggingtweets.json na
 def _send(p:Platform, state:BotState|None, kind:str, body:str, text:str, m:Mention|None, say:Callable, thread:str|None=None)->Sent:
     "Send one post or reply, its intent recorded first and its id after (nothing sent in a dry run)"
     if state is None:
-        say(f'Would {"post" if m is None else "answer " + m.author}: {text}')
+        say(f'Would {"post" if m is None else "answer " + printable(m.author)}: {printable(text)}')
         return Sent(kind, text, None, m and m.id)
     n = state.intend(kind, body, text, m and m.id, thread)
     i = p.post(text) if m is None else p.reply(text, m)
     state.sent(n, i)
-    say(f'{"Posted" if m is None else "Answered " + m.author}: {text} ({i})')
+    say(f'{"Posted" if m is None else "Answered " + printable(m.author)}: {printable(text)} ({i})')
     return Sent(kind, text, i, m and m.id)
 
 def _answer(p:Platform, state:BotState|None, me:Me, max_replies:int, thread_replies:int, draw:Callable, posted:list, say:Callable, room:Callable)->list[Sent]:

@@ -4,19 +4,19 @@
 
 # %% ../nbs/13_card.ipynb #eedf634d
 from __future__ import annotations
-import html, json, os, re
+import html, os, re
 from dataclasses import replace
 from importlib.resources import files
 from pathlib import Path
 from huggingface_hub import ModelCard, ModelCardData, EvalResult
-from .core import UserError, atomic_write, is_url
+from .core import UserError, atomic_write, is_url, printable
 from .clean import Stats, stats_table
 from .lang import LANGUAGE_NAMES, language_warning
 from .record import ModelRecord
 
 # %% auto #0
-__all__ = ['HUB_ALIASES', 'BASE_LICENSES', 'TEMPLATE', 'REPO', 'FRONT_ORDER', 'hub_id', 'base_license', 'md_text', 'join_names',
-           'http_url', 'card_avatars', 'render_card', 'write_card']
+__all__ = ['HUB_ALIASES', 'BASE_LICENSES', 'TEMPLATE', 'REPO', 'FRONT_ORDER', 'hub_id', 'base_license', 'md_text', 'py_literal',
+           'join_names', 'http_url', 'card_avatars', 'render_card', 'write_card']
 
 # %% ../nbs/13_card.ipynb #62cf2c8b
 HUB_ALIASES = {'gpt2': 'openai-community/gpt2', 'gpt2-medium': 'openai-community/gpt2-medium', 'gpt2-large': 'openai-community/gpt2-large',
@@ -47,10 +47,19 @@ def base_license(base:str, # A base model: a Hub id or a local folder
 
 # %% ../nbs/13_card.ipynb #c70711d6
 _MD_SPECIAL = re.compile(r'([\\`*_\[\]()!#|~])')
+_AUTOLINK = re.compile(r'(?i)(?<=www)\.|:(?=//)|(?<=[\w.+-])@') # where GitHub-flavoured Markdown starts a link of bare text: www., http://, an e-mail address
 
 def md_text(s:str)->str:
-    "`s` as plain text in Markdown prose or a table cell: no raw HTML, no link, image, emphasis or code"
-    return _MD_SPECIAL.sub(r'\\\1', html.escape(str(s), quote=False))
+    "`s` as plain text in Markdown prose or a table cell: one line (see `core.printable`), no raw HTML, no link (bare URLs and e-mail addresses included), image, emphasis or code"
+    s = _MD_SPECIAL.sub(r'\\\1', html.escape(printable(s), quote=False))
+    return _AUTOLINK.sub(lambda m: '@<!-- -->' if m[0] == '@' else '\\' + m[0], s) # an escaped `.` or `:` ends the autolink; an e-mail's needs a comment between its halves
+
+def py_literal(s:str, # The string
+               double:bool=False, # In double quotes where `s` holds none (the seed card's prompt is), else as `repr` quotes it
+              )->str:
+    "`s` as a Python string literal that can be copied from a Markdown code block: emoji as they are (never as surrogate pairs), what can't be seen escaped, no backtick to close the block"
+    r = repr(str(s))
+    return (f'"{r[1:-1]}"' if double and '"' not in s else r).replace('`', '\\x60')
 
 def _base_md(base:str, local:bool=False):
     "The base model's name in the text, and the sentence on its limitations"
@@ -148,7 +157,7 @@ def render_card(record:ModelRecord, # The model's record
         tuned_on=f"{md_text(handles[0])}'s tweets" if len(handles) == 1 else f'tweets from {join_names([md_text(h) for h in handles])}',
         valid_loss=t.valid_loss, perplexity=t.perplexity, base_loss=t.base_valid_loss, n_valid=sum(a.valid_posts for a in accounts),
         languages_md=languages_md, language_note=html.escape(note, quote=False) if note else '', memo=memo, memo_pct=memo and f"{memo['share']:.0%}", memo_how=memo_how,
-        lora=lora, model_id_py=repr(model_id), prompt_py=json.dumps(prompt), version=record.version, samples=[md_text(s) for s in record.samples[:10]])
+        lora=lora, model_id_py=py_literal(model_id), prompt_py=py_literal(prompt, double=True), version=record.version, samples=[md_text(s) for s in record.samples[:10]])
 
 # %% ../nbs/13_card.ipynb #5f93e916
 def write_card(folder:str|Path, # A model folder

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json, re
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-from .core import UserError, Account, Post, Spec, EOT, atomic_write
+from .core import UserError, Account, Post, Spec, EOT, atomic_write, strip_controls
 from .lang import boring, short_rule, post_languages
 
 # %% auto #0
-__all__ = ['STAT_ROWS', 'fix_text', 'clean_tweet', 'boring_tweet', 'Stats', 'Curated', 'curate', 'languages_text', 'stats_table',
-           'prepare', 'prepare_all']
+__all__ = ['STAT_ROWS', 'CONTROL_ROW', 'fix_text', 'clean_tweet', 'boring_tweet', 'Stats', 'Curated', 'curate', 'languages_text',
+           'stats_table', 'prepare', 'prepare_all']
 
 # %% ../nbs/05_clean.ipynb #e74afedf
 def fix_text(text:str)->str:
@@ -45,6 +45,7 @@ class Stats:
     chars_kept:int # Characters of the kept posts joined with `<|endoftext|>`
     rule:str='original' # How words were counted for the short rule (see `lang`)
     languages:list=field(default_factory=list) # The kept posts' languages: [code, share] pairs, most used first
+    controls:int=0 # Posts (not reposts) whose text lost control characters or terminal escapes at cleaning
 
     def save(self, path:str|Path):
         "Write as JSON, atomically"
@@ -59,20 +60,22 @@ class Curated:
     reasons:list[str]=field(default_factory=list) # Why each post of `account.posts` was dropped: 'repost', 'short', or '' when kept
     cache:Path|None=None # The folder of the account's cache, where it has one
 
-def _fate(p:Post)->tuple[str, str]:
-    "A post's cleaned text and why it is dropped ('' when kept)"
-    if p.repost or p.text.startswith('RT @'): return '', 'repost'
-    t = clean_tweet(fix_text(p.text))
-    return t, 'short' if boring_tweet(t) else ''
+def _fate(p:Post)->tuple[str, str, bool]:
+    "A post's cleaned text, why it is dropped ('' when kept), and whether control characters were taken out of it"
+    if p.repost or p.text.startswith('RT @'): return '', 'repost', False
+    raw = fix_text(p.text)
+    t = clean_tweet(plain := strip_controls(raw)) # no terminal escape is trained on, so none is written again
+    return t, 'short' if boring_tweet(t) else '', plain != raw and clean_tweet(raw) != t
 
 def curate(account:Account)->Curated:
     "Apply the cleaning rules to an account's posts"
     fates = [_fate(p) for p in account.posts]
-    texts = [t for t, why in fates if not why]
-    reasons = [why for _, why in fates]
+    texts = [t for t, why, _ in fates if not why]
+    reasons = [why for _, why, _ in fates]
     n, rt = len(account.posts), reasons.count('repost')
     st = Stats(account.handle, account.user_name, account.source, n, rt, n - rt - len(texts), len(texts), len(EOT.join(texts)),
-               short_rule([t for t, why in fates if why != 'repost']), [[l, round(s, 3)] for l, s in post_languages(texts)])
+               short_rule([t for t, why, _ in fates if why != 'repost']), [[l, round(s, 3)] for l, s in post_languages(texts)],
+               sum(c for _, _, c in fates))
     return Curated(account, texts, st, reasons)
 
 # %% ../nbs/05_clean.ipynb #81381ec2
@@ -82,13 +85,15 @@ def languages_text(langs:list, # [code, share] pairs
     return ', '.join(f'{l} {s:.0%}' for l, s in langs) or '?'
 
 STAT_ROWS = (('Tweets downloaded', 'downloaded'), ('Retweets', 'retweets'), ('Short tweets', 'short'), ('Tweets kept', 'kept'))
+CONTROL_ROW = ('Tweets with control characters removed', 'controls') # counted only where some were
 
 def stats_table(stats:list[Stats], # One to three accounts' stats
                 markdown:bool=False, # A Markdown table (the model card's) rather than aligned text
                )->str:
     "The card's table of downloaded, retweets, short and kept (and the languages), a column per account"
     rows = [['Data'] + [s.user_name or s.handle for s in stats]]
-    rows += [[label] + [str(getattr(s, k)) if markdown else f'{getattr(s, k):,}' for s in stats] for label, k in STAT_ROWS]
+    shown = STAT_ROWS + ((CONTROL_ROW,) if any(s.controls for s in stats) else ()) # the original's rows; control characters where some were removed
+    rows += [[label] + [str(getattr(s, k)) if markdown else f'{getattr(s, k):,}' for s in stats] for label, k in shown]
     if markdown: # the original's rows, as the card shows them
         lines = ['| ' + ' | '.join(r) + ' |' for r in rows]
         return '\n'.join(lines[:1] + ['| ' + ' | '.join(['---'] * len(rows[0])) + ' |'] + lines[1:])

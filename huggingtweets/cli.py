@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, inspect, os, re, sys, warnings
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from .core import UserError, AtomicDir, sigterm_interrupts, mask_secrets
+from .core import UserError, AtomicDir, one_run, replaceable, sigterm_interrupts, mask_secrets, env_secrets, url_secrets, leaving_files, printable
 
 # %% auto #0
 __all__ = ['COMMANDS', 'doc_options', 'parser', 'cmd_fetch', 'cmd_dataset', 'report', 'cmd_train', 'cmd_run', 'cmd_update',
@@ -136,22 +136,28 @@ def cmd_fetch(a):
     "Fetch, curate and show the counts"
     _prepare_all(a)
 
-def _dataset(a, timings=None):
-    from huggingtweets.dataset import make_dataset, save_dataset
+def _build(a, timings=None):
+    "Fetch, curate and build the dataset, in memory (`_save` writes it)"
+    from huggingtweets.dataset import make_dataset
     from huggingtweets.pipeline import phase
     cur = _prepare_all(a, timings)
-    with phase(timings, 'dataset'):
-        with warnings.catch_warnings(record=True) as ws:
-            warnings.simplefilter('always')
-            ds = make_dataset(cur, a.data_epochs, a.data_seed, a.data_valid_frac)
-        out = Path(a.dataset_dir or Path(a.data_dir)/ds.name/'dataset')
-        save_dataset(ds, out)
+    with phase(timings, 'dataset'), warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter('always')
+        ds = make_dataset(cur, a.data_epochs, a.data_seed, a.data_valid_frac)
     for w in ws: _say(f'Warning: {w.message}')
+    return ds
+
+def _save(a, ds, timings=None):
+    "Write the dataset to its folder, and say so"
+    from huggingtweets.dataset import save_dataset
+    from huggingtweets.pipeline import phase
+    out = Path(a.dataset_dir or Path(a.data_dir)/ds.name/'dataset')
+    with phase(timings, 'dataset'): save_dataset(ds, out)
     _say(f'Dataset {ds.name}: {ds.info.train_rows:,} training rows, {ds.info.train_chars:,} characters (seed {ds.info.seed}), '
          f"{len(ds.splits['validation']):,} held-out posts, in {out}")
     return ds
 
-def cmd_dataset(a): _dataset(a)
+def cmd_dataset(a): _save(a, _build(a))
 
 def _train_config(a):
     from huggingtweets.train import TrainConfig
@@ -227,14 +233,19 @@ def _train(a, n=0):
     from huggingtweets.track import wandb_mode
     device_and_precision(cfg), wandb_mode(a.wandb)
     rank, world = _distributed()
-    ds = _shared(lambda: _dataset(a, timings), rank, world) # only the first process fetches, writes and speaks
+    ds = _shared(lambda: _build(a, timings), rank, world) # only the first process fetches, writes and speaks
     if rank != 0: return train_and_publish(ds, Path(a.out or 'models'), cfg, progress=False) # the others train beside it
     out = Path(a.out or Path('models')/ds.name)
-    if (note := language_warning([tuple(l) for l in ds.languages], cfg.base_model)): _say(f'Note: {note}')
-    _say(f'Training {cfg.base_model} on {ds.name} ...')
-    push = _push_to(a) if a.push else None
-    r = train_and_publish(ds, out, cfg, a.wandb, push, a.data_dir, getattr(a, 'prompt', 'My dream is'), n, getattr(a, 'no_copies', False),
-                          a.memo_n, progress=True, timings=timings)
+    from huggingtweets.pipeline import check_before_training
+    from huggingtweets.record import RECORD
+    replaceable(out, (RECORD,)), check_before_training(out, cfg.base_model) # what would fail after training fails now, before the lock and the dataset
+    with one_run(out): # taken before the dataset is written: a second run on this model replaces nothing of the first's
+        _save(a, ds, timings)
+        if (note := language_warning([tuple(l) for l in ds.languages], cfg.base_model)): _say(f'Note: {note}')
+        _say(f'Training {cfg.base_model} on {ds.name} ...')
+        push = _push_to(a) if a.push else None
+        r = train_and_publish(ds, out, cfg, a.wandb, push, a.data_dir, getattr(a, 'prompt', 'My dream is'), n, getattr(a, 'no_copies', False),
+                              a.memo_n, progress=True, timings=timings, locked=True)
     for l in report(r): _say(l)
     if n: _say(predictions_table(r.prompt, r.predictions, ['copies a training post' if c else '' for c in r.copies]))
     _say(f'Timings: {timings_text(timings)}')
@@ -314,8 +325,15 @@ def cmd_push(a):
     from huggingtweets.pipeline import publish
     from huggingtweets.hub import PushTo
     from huggingtweets.dataset import load_dataset
+    if a.dataset and Path(a.dataset).is_dir() and (left := leaving_files(a.dataset)[1]):
+        raise UserError(f"The dataset folder {a.dataset!r} holds {', '.join(map(printable, left[:3]))}, which is not its own file (a symbolic link or a special file): "
+                        "build the dataset again with `huggingtweets dataset`, then push.")
     ds = load_dataset(a.dataset) if a.dataset else None
-    _say(f'Pushed to {publish(a.model, _push_to(a), dataset=ds)}')
+    with warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter('always')
+        url = publish(a.model, _push_to(a), dataset=ds)
+    for w in ws: _say(f'Note: {w.message}')
+    _say(f'Pushed to {url}')
 
 def cmd_bot(a):
     "Post as the bot, once or every so often"
@@ -354,7 +372,7 @@ def main(argv:list[str]|None=None # Arguments; `sys.argv[1:]` by default
     try:
         with sigterm_interrupts(): COMMANDS[a.cmd](a)
     except UserError as e:
-        print(f'Error: {mask_secrets(str(e))}', file=sys.stderr)
+        print(f'Error: {mask_secrets(str(e), env_secrets() + url_secrets(sys.argv[1:] if argv is None else argv))}', file=sys.stderr) # a password in --base-url's URL too
         return 1
     except BrokenPipeError: # `huggingtweets fetch | head -1`: the reader has gone, which is no error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()) # nothing more to write at exit

@@ -8,13 +8,14 @@ import base64, binascii, configparser, fnmatch, hashlib, json, netrc, os, re, sh
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 # %% auto #0
-__all__ = ['EOT', 'MODEL_FILES', 'SECRET_ENV', 'UserError', 'Post', 'slugify', 'printable', 'Spec', 'Account', 'commit_lock',
-           'one_run', 'sweep_stale', 'atomic_write', 'replaceable', 'AtomicDir', 'sigterm_interrupts', 'is_url',
-           'public_spec', 'public_avatar', 'is_model_folder', 'model_location', 'netrc_path', 'wandb_saved_key',
-           'hf_saved_tokens', 'env_secrets', 'mask_secrets']
+__all__ = ['EOT', 'MODEL_FILES', 'SECRET_ENV', 'UserError', 'Post', 'slugify', 'printable', 'strip_controls', 'Spec', 'Account',
+           'commit_lock', 'one_run', 'sweep_stale', 'atomic_write', 'replaceable', 'AtomicDir', 'sigterm_interrupts',
+           'is_url', 'public_spec', 'public_avatar', 'leaving_files', 'left_out_note', 'is_model_folder',
+           'model_location', 'netrc_path', 'wandb_saved_key', 'hf_saved_tokens', 'url_secrets', 'env_secrets',
+           'mask_secrets']
 
 # %% ../nbs/00_core.ipynb #bc2e77e5
 class UserError(Exception):
@@ -51,6 +52,11 @@ def printable(s:str # A name from outside: a display name, a handle, a file's na
     s = ''.join(' ' if c in '\n\r\t\v\f\x85\u2028\u2029' else '\ufffd' if '\ud800' <= c <= '\udfff' else c for c in s
                 if unicodedata.category(c) != 'Cc' or c in '\n\r\t\v\f\x85')
     return ' '.join(re.sub('[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]', '', s).split())
+
+def strip_controls(s:str # A post's text
+                  )->str:
+    "`s` without terminal escapes and C0/C1 control characters; newlines and tabs kept, and the controls that split words (a carriage return, a form feed) become spaces"
+    return ''.join(c if c in '\n\t' or not ('\x00' <= c <= '\x1f' or '\x7f' <= c <= '\x9f') else ' ' if c.isspace() else '' for c in _ESCAPES.sub('', s))
 
 # %% ../nbs/00_core.ipynb #c9628332
 @dataclass
@@ -302,6 +308,30 @@ def public_avatar(avatar:str)->str:
     "A web avatar as it is; '' for a local file"
     return avatar if is_url(avatar) else ''
 
+def leaving_files(folder:str|Path, # A folder about to be uploaded or copied: a model, a dataset, a base model
+                  skip:tuple[str, ...]|list[str]=(), # Patterns (`fnmatch`, on the relative POSIX path; `*` crosses `/`) of what stays anyway
+                 )->tuple[list[str], list[str]]:
+    "The files of `folder` that may leave the machine, and those left out, as sorted relative POSIX paths: only regular files reached through real folders go; a symbolic link (to a file or a folder), a FIFO, a socket or a device is left out, since what it points to is not the folder's"
+    root, out, left = Path(folder), [], []
+    def walk(d:Path, rel:str):
+        with os.scandir(d) as it: entries = sorted(it, key=lambda e: e.name)
+        for e in entries:
+            r = rel + e.name
+            if any(fnmatch.fnmatchcase(r, p) for p in skip): continue
+            if e.is_symlink(): left.append(r)
+            elif e.is_dir(follow_symlinks=False): walk(Path(e.path), r + '/')
+            elif e.is_file(follow_symlinks=False): out.append(r)
+            else: left.append(r)
+    walk(root, '')
+    return out, left
+
+def left_out_note(left:list[str], # What `leaving_files` left out
+                  what:str='uploaded', # What happens to the others
+                 )->str:
+    "One sentence naming what was left out of an upload or a copy, and why"
+    names = ', '.join(printable(n) for n in left[:3]) + (f' and {len(left) - 3} more' if len(left) > 3 else '')
+    return f"Left out {names}: a symbolic link (or a FIFO, a socket, a device) is not {what}, only the regular files inside the folder; copy the file in if it should go."
+
 # %% ../nbs/00_core.ipynb #c5a3534a
 def is_model_folder(path:str|Path)->bool:
     "Whether `path` holds a saved model: its `config.json`, or a LoRA adapter's `adapter_config.json`"
@@ -362,11 +392,24 @@ def hf_saved_tokens(env:dict|None=None, # Environment variables; `os.environ` by
     except (OSError, UnicodeDecodeError): pass
     return [t.strip() for t in toks if t.strip()]
 
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#'\"<>]*@")
+
+def url_secrets(texts, # Strings that may hold URLs: environment variables' values, command-line arguments
+               )->list[str]:
+    "The userinfo (`user:password`) of every URL in `texts`, and its password (or its user, when it has none), as written and percent-decoded"
+    out = []
+    for t in texts:
+        for m in _USERINFO.finditer(t if isinstance(t, str) else ''):
+            info = m[0][len(m[1]):-1]
+            user, _, pw = info.partition(':')
+            out += [info, unquote(info), pw or user, unquote(pw or user)]
+    return list(dict.fromkeys(s for s in out if s))
+
 def env_secrets(env:dict|None=None, # Environment variables; `os.environ` by default
                )->list[str]:
-    "The secrets of this machine: the secret variables' values (`SECRET_ENV`), the saved W&B key and the saved Hub tokens"
+    "The secrets of this machine: the secret variables' values (`SECRET_ENV`), the passwords in any variable's URL (`url_secrets`), the saved W&B key and the saved Hub tokens"
     env = os.environ if env is None else env
-    found = [env.get(k) or '' for k in SECRET_ENV] + [wandb_saved_key(env) or ''] + hf_saved_tokens(env)
+    found = [env.get(k) or '' for k in SECRET_ENV] + url_secrets(env.values()) + [wandb_saved_key(env) or ''] + hf_saved_tokens(env)
     return list(dict.fromkeys(v for s in found if len(v := s.strip()) >= 4))
 
 _B64RUN = re.compile(r'[A-Za-z0-9+/_-]{12,}={0,2}')
@@ -391,11 +434,12 @@ def mask_secrets(obj, # A string, or dicts, lists and tuples of them
                  secrets:list[str]|None=None, # The strings to hide; `env_secrets()` when None
                  mask:str='***', # What stands in their place
                 ):
-    "`obj` with every secret, raw or encoded, replaced by `mask`"
+    "`obj` with every secret, raw or encoded, and the userinfo of every URL (`http://user:password@host`), replaced by `mask`"
     if secrets is None: secrets = env_secrets()
     secrets = [s for s in secrets if isinstance(s, str) and len(s) >= 4]
-    if not secrets: return obj
     if isinstance(obj, str):
+        obj = _USERINFO.sub(lambda m: f'{m[1]}{mask}@', obj)
+        if not secrets: return obj
         for f in sorted({f for s in secrets for f in _forms(s)}, key=len, reverse=True): obj = obj.replace(f, mask)
         return _B64RUN.sub(lambda m: mask if _hides(m[0], secrets) else m[0], obj)
     if isinstance(obj, dict): return {k: mask_secrets(v, secrets, mask) for k, v in obj.items()}

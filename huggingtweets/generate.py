@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from .core import UserError, model_location
+from .core import UserError, model_location, printable
 
 # %% auto #0
 __all__ = ['load_model', 'Generated', 'generate', 'predictions_table']
@@ -18,17 +18,20 @@ def load_model(folder:str|Path, # A model folder saved by huggingtweets (or any 
               ):
     "The tokenizer and model in `folder`, on `device`, ready to generate"
     import torch
-    from transformers import AutoTokenizer, AutoModelForCausalLM
+    from transformers import AutoTokenizer
     from transformers.utils import logging
     from safetensors import SafetensorError
+    from huggingface_hub.errors import StrictDataclassError
+    from huggingtweets.train import load_weights, check_weights
     where = model_location(str(folder))
+    check_weights(where, str(folder)) # before the tokenizer, which reads config.json too
     if device == 'auto': device = 'cuda' if torch.cuda.is_available() else 'cpu'
     old = logging.get_verbosity()
     logging.set_verbosity_error()
     try:
         tok = AutoTokenizer.from_pretrained(where, trust_remote_code=False) # never code from a model folder
-        model = (_with_adapter(where) if (Path(where)/'adapter_config.json').is_file() else AutoModelForCausalLM.from_pretrained(where, trust_remote_code=False)).to(device).eval()
-    except (OSError, ValueError, SafetensorError) as e: # missing, unreadable, or cut short
+        model = (_with_adapter(where) if (Path(where)/'adapter_config.json').is_file() else load_weights(where, str(folder))).to(device).eval()
+    except (OSError, ValueError, SafetensorError, StrictDataclassError) as e: # missing, unreadable, cut short, or a config.json of the wrong types
         raise UserError(f"Could not load a model from {str(folder)!r} ({str(e).splitlines()[0][:160]}): train one first (`huggingtweets train`), or give a model folder or Hub id.") from None
     finally: logging.set_verbosity(old)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
@@ -41,6 +44,8 @@ def _with_adapter(folder:str):
     from huggingtweets.lora import _peft, quiet_peft
     from huggingtweets.record import LocalRecord
     from huggingtweets.train import load_base
+    from huggingtweets.train import check_weights
+    check_weights(folder) # the adapter's own weights: never a pickle
     local = LocalRecord.load(folder)
     base = (local and local.base_model) or json.loads(Path(folder, 'adapter_config.json').read_text(encoding='utf-8')).get('base_model_name_or_path') or ''
     with quiet_peft(): model = _peft().PeftModel.from_pretrained(load_base(base)[1], folder).merge_and_unload()
@@ -98,6 +103,6 @@ def predictions_table(prompt:str, # The prompt
                       preds:list[str], # What the model wrote
                       marks:list[str]|None=None, # A note after each prediction ('' for none), e.g. that it copies a training post
                      )->str:
-    "Numbered predictions under their prompt"
+    "Numbered predictions under their prompt, each one line safe on a terminal (see `core.printable`): what a model wrote is never printed raw"
     w, marks = len(str(len(preds))), marks or [''] * len(preds)
-    return f'Prompt: {prompt}\n' + '\n'.join(f'{i+1:>{w}}. {p}' + (f'  [{m}]' if m else '') for i, (p, m) in enumerate(zip(preds, marks)))
+    return f'Prompt: {printable(prompt)}\n' + '\n'.join(f'{i+1:>{w}}. {printable(p)}' + (f'  [{printable(m)}]' if m else '') for i, (p, m) in enumerate(zip(preds, marks)))

@@ -4,12 +4,12 @@
 
 # %% ../nbs/16_pipeline.ipynb #7fc82e1b
 from __future__ import annotations
-import os, shutil, tempfile, time
+import os, shutil, tempfile, threading, time, warnings
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from .core import UserError, AtomicDir, is_url, is_model_folder, replaceable, one_run
+from .core import UserError, AtomicDir, is_url, is_model_folder, replaceable, one_run, leaving_files, left_out_note
 from .dataset import PostsDataset, make_dataset
 from .train import TrainConfig, finetune, save_model, set_generation_defaults
 from .generate import generate
@@ -21,8 +21,8 @@ from .hub import PushTo, upload, upload_dataset
 from . import track
 
 # %% auto #0
-__all__ = ['DRAWN', 'TOKENIZER_FILES', 'phase', 'timings_text', 'RunResult', 'check_before_training', 'train_and_publish',
-           'publish', 'update_dataset', 'update_model']
+__all__ = ['DRAWN', 'TOKENIZER_FILES', 'phase', 'timings_text', 'RunResult', 'hub_weights_size', 'check_before_training',
+           'train_and_publish', 'publish', 'update_dataset', 'update_model']
 
 # %% ../nbs/16_pipeline.ipynb #f034ccbe
 @contextmanager
@@ -68,10 +68,13 @@ def _keep_avatars(ds:PostsDataset, folder:Path):
 DRAWN = ('thumbnail.png', 'predictions') # what the app drew from a model's posts: a new version keeps it
 
 def _keep_drawn(old:Path, folder:Path):
-    "The app's cards and thumbnail, carried from the model's previous version into the new folder"
-    for n in DRAWN:
-        if (old/n).is_file(): shutil.copyfile(old/n, folder/n)
-        elif (old/n).is_dir(): shutil.copytree(old/n, folder/n)
+    "The app's cards and thumbnail, carried from the model's previous version into the new folder: its regular files alone (see `leaving_files`)"
+    files, left = leaving_files(old)
+    if (left := [r for r in left if r.split('/')[0] in DRAWN]): warnings.warn(left_out_note(left, 'carried into the new version'))
+    for r in files:
+        if r.split('/')[0] in DRAWN:
+            (folder/r).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(old/r, folder/r)
 
 def _model_id(out:Path)->str:
     "How the card names a model not on the Hub: its folder, relative to here when it is below, else by its name (no absolute path leaves the machine)"
@@ -89,10 +92,30 @@ def _existing(p:Path)->Path:
     while not p.is_dir(): p = p.parent
     return p
 
+def hub_weights_size(base:str, # A Hub id
+                     hub=None, # An `HfApi`; one by default
+                     deadline:float=20, # Seconds to wait for the Hub's answer, at most
+                    )->int:
+    "Bytes the fine-tuned weights of the Hub model `base` take when saved: its safetensors' sizes in the Hub's file listing, or 4 bytes a parameter (they are saved in float32) where the Hub counts more; 0 offline, or when the Hub can't be asked"
+    from huggingface_hub import HfApi, constants
+    if constants.HF_HUB_OFFLINE: return 0
+    def ask():
+        try:
+            info = (hub or HfApi()).model_info(base, files_metadata=True, timeout=10)
+            n = lambda v: v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0 # an answer of another shape counts nothing
+            files = sum(n(s.size) for s in info.siblings or [] if str(s.rfilename).endswith('.safetensors') and '/' not in str(s.rfilename))
+            got.append(max(files, 4 * n(getattr(info.safetensors, 'total', 0))))
+        except Exception: pass # out of reach, unknown, gated: training says so, with its own sentence
+    got = []
+    t = threading.Thread(target=ask, daemon=True) # a total deadline, even for a server that answers a byte at a time
+    t.start(); t.join(deadline)
+    return got[0] if got else 0
+
 def check_before_training(out:Path, # The model folder the run will write
                           base:str, # The base model: a Hub id or a local folder
+                          hub=None, # An `HfApi` to read a Hub base's file listing from (see `hub_weights_size`); one by default
                          ):
-    "A `UserError` for what would otherwise fail only after training: an output folder that can't be written or whose name is too long, a local base without a tokenizer, too little free disk for the weights"
+    "A `UserError` for what would otherwise fail only after training: an output folder that can't be written or whose name is too long, a local base without a tokenizer, too little free disk for the weights (a Hub base's sized from the Hub's listing, when online)"
     out = Path(out).expanduser().resolve()
     here = _existing(out.parent)
     try: name_max = os.pathconf(here, 'PC_NAME_MAX')
@@ -103,10 +126,10 @@ def check_before_training(out:Path, # The model folder the run will write
     try: shutil.rmtree(tempfile.mkdtemp(dir=here, prefix='.huggingtweets-probe-'))
     except OSError as e: raise UserError(f"Can't write in {here} ({e.strerror or type(e).__name__}), where the model goes: give an output folder you may write to.") from None
     b = Path(base).expanduser()
-    if not b.is_dir(): return # a Hub id: its tokenizer comes with it
-    if not (b/'adapter_config.json').is_file() and not any((b/f).is_file() for f in TOKENIZER_FILES):
+    if not b.is_dir(): need = hub_weights_size(base, hub) # a Hub id: its tokenizer comes with it
+    elif not (b/'adapter_config.json').is_file() and not any((b/f).is_file() for f in TOKENIZER_FILES):
         raise UserError(f"The base model {base!r} has no tokenizer (none of {', '.join(TOKENIZER_FILES[:3])}, ...): save its tokenizer in that folder (tokenizer.save_pretrained), or give a Hub id such as gpt2.")
-    need = sum(f.stat().st_size for f in b.iterdir() if f.suffix in ('.safetensors', '.bin') and f.is_file())
+    else: need = sum(f.stat().st_size for f in b.iterdir() if f.suffix in ('.safetensors', '.bin') and f.is_file())
     free = shutil.disk_usage(here).free
     if need and free < need * 1.1 + (64 << 20):
         raise UserError(f"{here} has {free / 2**30:.1f} GiB free, and the model's weights need about {need / 2**30:.1f} GiB: free some space, or give an output folder on another disk.")
@@ -126,6 +149,7 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
                       wandb_dir:str|Path|None=None, # Where W&B writes its runs; its default when None
                       timings:dict|None=None, # Seconds by phase, added to (see `phase`)
                       previous:ModelRecord|None=None, # The record of the model this run continues (see `update_model`)
+                      locked:bool=False, # The caller has checked `out` (`core.replaceable`, `check_before_training`) and holds `core.one_run(out)` (the command line does, before it writes the dataset)
                      )->RunResult|None:
     "Fine-tune on `ds` with W&B tracking, predict, measure copies, write the folder with its record and card, and push when asked; None in the other processes of a data-parallel run"
     cfg, timings, out = cfg or TrainConfig(), {} if timings is None else timings, Path(out)
@@ -133,9 +157,10 @@ def train_and_publish(ds:PostsDataset, # The dataset: see `dataset.make_dataset`
     if int(os.environ.get('RANK', 0)) != 0: # another process of torchrun or accelerate: it trains, the first one does the rest
         finetune(ds, cfg, progress=False)
         return None
-    replaceable(out, (RECORD,)) # a folder of the user's is refused now, not after training
-    check_before_training(out, cfg.base_model)
-    with one_run(out): # a second run on this model, at the same time, is refused: one run's dataset and model stay together
+    if not locked:
+        replaceable(out, (RECORD,)) # a folder of the user's is refused now, not after training
+        check_before_training(out, cfg.base_model)
+    with nullcontext() if locked else one_run(out): # a second run on this model, at the same time, is refused: one run's dataset and model stay together
         with phase(timings, 'hub check'): repo = push.resolve(ds.name) if push else None
         dataset_repo = None
         if push and push.dataset:
@@ -215,7 +240,7 @@ def publish(folder:str|Path, # A model folder
     if push.dataset:
         if dataset is None: raise UserError("To push the posts as a dataset, give the dataset folder too (`--dataset DIR`, which `huggingtweets dataset` wrote).")
         record.dataset_repo = upload_dataset(dataset.splits, push)
-    old = {n: (folder/n).read_bytes() for n in (RECORD, 'README.md') if (folder/n).exists()}
+    old = {n: (folder/n).read_bytes() for n in (RECORD, 'README.md') if (folder/n).is_file() and not (folder/n).is_symlink()} # a link's target is never read, nor written back
     record.repo_id, record.url, record.wandb = repo, f'https://huggingface.co/{repo}', track.synced_links(record.wandb)
     try:
         record.save(folder)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, asdict
 from importlib import metadata
 from pathlib import Path
-from .core import UserError, env_secrets, mask_secrets, public_spec, public_avatar, is_url, wandb_saved_key
+from .core import UserError, env_secrets, mask_secrets, public_spec, public_avatar, is_url, wandb_saved_key, leaving_files, left_out_note
 from .dataset import PostsDataset, save_dataset
 
 # %% auto #0
@@ -153,10 +153,11 @@ def public_base(base:str)->dict:
     return dict(base_model=p.resolve().name, base_model_local=True) if p.is_dir() else dict(base_model=base)
 
 def _add_folder(art, folder:Path, skip=(), have=()):
-    "Add the files of `folder` one by one (`add_dir` prints even when silent), leaving out hidden ones, `skip`, and names it `have`s"
-    for f in sorted(Path(folder).rglob('*')):
-        rel = f.relative_to(folder)
-        if f.is_file() and not any(p.startswith('.') for p in rel.parts) and rel.parts[0] not in skip and rel.as_posix() not in have: art.add_file(str(f), name=rel.as_posix())
+    "Add the regular files of `folder` one by one (`add_dir` prints even when silent, and follows links), leaving out hidden ones, the top-level names in `skip`, and names it `have`s"
+    files, left = leaving_files(folder, ('.*', '*/.*') + tuple(f'{n}/*' for n in skip) + tuple(skip))
+    if left: warnings.warn(left_out_note(left, 'logged to W&B'))
+    for rel in files:
+        if rel not in have: art.add_file(str(Path(folder)/rel), name=rel)
 
 # %% ../nbs/14_track.ipynb #a7941455
 def public_cache(src:str|Path, # An account's cache (`sources.cache_dir(...)/posts.jsonl`)
@@ -195,7 +196,7 @@ def log_preprocess(t:Tracking, # Where and how runs are recorded
             art = wandb.Artifact(artifact_name('raw', a.slug), type='raw-dataset', description=f"Posts of @{a.handle} from {a.source}, reposts included",
                                  metadata=mask_secrets(dict(handle=a.handle, source=a.source, spec=public_spec(a.spec), stats=asdict(a.stats))))
             art.add_file(str(public_cache(folder/CACHE_NAME, Path(tmp)/'raw'/a.slug/CACHE_NAME)), name=CACHE_NAME)
-            if (folder/'stats.json').exists(): art.add_file(str(folder/'stats.json'), name='stats.json')
+            if 'stats.json' in leaving_files(folder)[0]: art.add_file(str(folder/'stats.json'), name='stats.json')
             run.log_artifact(art)
         d = save_dataset(PostsDataset(ds.splits, ds.posts, type(info).from_dict(mask_secrets(info.public()))), Path(tmp)/ds.name)
         art = wandb.Artifact(artifact_name('train', ds.name), type='train-dataset', description=f"Dataset of {ds.name}: {info.epochs} epochs of posts, and held-out posts",

@@ -4,18 +4,38 @@
 
 # %% ../nbs/07_train.ipynb #aa889899
 from __future__ import annotations
-import math, os, sys, tempfile, time
+import errno, json, math, os, re, shutil, sys, tempfile, time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 from .core import UserError, EOT, model_location
 from .dataset import PostsDataset, quiet_datasets
 
 # %% auto #0
-__all__ = ['GENERATION_DEFAULTS', 'make_tiny_model', 'TrainConfig', 'load_base', 'post_ids', 'tokenize', 'Eval', 'evaluate',
-           'set_generation_defaults', 'save_model', 'progress_lines', 'TrainResult', 'device_and_precision', 'bind_gpu',
-           'choose_loop', 'out_of_memory', 'finetune']
+__all__ = ['MAX_VOCAB', 'GENERATION_DEFAULTS', 'disk_full_is_one_sentence', 'make_tiny_model', 'TrainConfig', 'check_weights',
+           'load_weights', 'load_base', 'post_ids', 'tokenize', 'Eval', 'evaluate', 'set_generation_defaults',
+           'save_model', 'progress_lines', 'TrainResult', 'device_and_precision', 'bind_gpu', 'choose_loop',
+           'out_of_memory', 'finetune']
 
 # %% ../nbs/07_train.ipynb #bfdef308
+_FULL = re.compile(r'No space left on device|os error 28|Disk quota exceeded|os error 122|StorageFull')
+
+@contextmanager
+def disk_full_is_one_sentence(folder:str|Path, # Where the weights are being saved
+                             ):
+    "Context manager: a full disk (or quota) while saving weights, which safetensors reports as a `SafetensorError`, becomes a `UserError`; other errors pass"
+    from safetensors import SafetensorError
+    try: yield
+    except (SafetensorError, OSError) as e:
+        if not (getattr(e, 'errno', None) in (errno.ENOSPC, errno.EDQUOT) or _FULL.search(str(e))): raise
+        where = _nearest(Path(folder).expanduser().resolve().parent)
+        raise UserError(f"The disk of {where} filled up while the weights were being saved ({shutil.disk_usage(where).free / 2**20:,.0f} MiB free now): "
+                        "free some space, or give an output folder on another disk.") from None
+
+def _nearest(p:Path)->Path:
+    while not p.is_dir(): p = p.parent
+    return p
+
 def make_tiny_model(out:str|Path, # Folder to save the model and tokenizer in
                     texts:list[str]|None=None, # Text to train the tokenizer on; a few sentences by default
                     vocab_size:int=512, # Tokenizer vocabulary, special token included
@@ -35,8 +55,9 @@ def make_tiny_model(out:str|Path, # Folder to save the model and tokenizer in
     cfg = GPT2Config(vocab_size=len(tok), n_positions=n_positions, n_embd=n_embd, n_layer=n_layer, n_head=n_head,
                      bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id)
     out = Path(out)
-    GPT2LMHeadModel(cfg).save_pretrained(out)
-    tok.save_pretrained(out)
+    with disk_full_is_one_sentence(out):
+        GPT2LMHeadModel(cfg).save_pretrained(out)
+        tok.save_pretrained(out)
     return out
 
 # %% ../nbs/07_train.ipynb #82c32873
@@ -88,23 +109,67 @@ class TrainConfig:
         if self.fsdp and int(os.environ.get('WORLD_SIZE', 1)) < 2: raise UserError("fsdp shards the model across processes: launch with torchrun or accelerate on several GPUs, or leave out --fsdp.")
 
 # %% ../nbs/07_train.ipynb #90e470d2
+MAX_VOCAB = 1 << 22 # Tokens in a vocabulary at most: the largest real ones hold about 260,000
+
+def check_weights(where:str|Path, # A model folder (a Hub id is left to the Hub)
+                  name:str|None=None, # How the user named it, for the message
+                 ):
+    "A `UserError` for a model folder huggingtweets won't load: weights only as a pickle (which can run code), or a config.json whose `vocab_size` no model has"
+    p, name = Path(where), str(name or where)
+    if not p.is_dir(): return
+    pickles = sorted(f.name for pat in ('pytorch_model*.bin', 'adapter_model.bin') for f in p.glob(pat))
+    if pickles and not any(p.glob('*.safetensors')):
+        raise UserError(f"{name!r} holds its weights only as a pickle ({', '.join(pickles[:2])}), which huggingtweets never loads, since a pickle can run code: "
+                        f"if you trust it, convert it to safetensors with `python -c \"from transformers import AutoModelForCausalLM as M; M.from_pretrained({str(p)!r}).save_pretrained({str(p)!r})\"`, then remove {pickles[0]}.")
+    try: cfg = json.loads((p/'config.json').read_text(encoding='utf-8'))
+    except (OSError, ValueError): return # absent or unreadable: loading says so
+    if not isinstance(cfg, dict): raise UserError(f"{name!r} has a config.json that is not a JSON object (it holds {type(cfg).__name__ if cfg is not None else 'null'}): put back the config.json saved with its weights.")
+    v = cfg.get('vocab_size')
+    if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_VOCAB):
+        raise UserError(f"{name!r} has a config.json whose vocab_size is {str(v)[:40]}, which no model has (from 1 to {MAX_VOCAB:,}): put back the config.json saved with its weights.")
+
+def load_weights(where:str, # A model folder or Hub id (see `core.model_location`)
+                 name:str|None=None, # How the user named it, for the messages
+                 **kwargs, # For `from_pretrained`: dtype, quantization_config, device_map
+                ):
+    "The causal LM in `where`, from safetensors only and never with code of its own; a `UserError` when its weights are a pickle or don't match its config.json"
+    import torch
+    from transformers import AutoModelForCausalLM
+    name = name or where
+    check_weights(where, name)
+    try: model, info = AutoModelForCausalLM.from_pretrained(where, trust_remote_code=False, use_safetensors=True, output_loading_info=True, **kwargs)
+    except RuntimeError as e:
+        if isinstance(e, torch.OutOfMemoryError): raise
+        if re.search('mismatched_sizes|size mismatch', str(e)):
+            raise UserError(f"The weights in {name!r} do not match its config.json (their shapes differ from the sizes it gives): "
+                            "put back the config.json saved with these weights, or save the model again.") from None
+        if re.search("negative dimension|overflow|can.t allocate memory", str(e)):
+            raise UserError(f"{name!r} has a config.json whose sizes no model can have ({str(e).splitlines()[0][:120]}): put back the config.json saved with its weights.") from None
+        raise
+    if (missing := sorted(info.get('missing_keys') or [])):
+        raise UserError(f"The weights in {name!r} do not match its config.json ({len(missing)} weights it describes are missing, such as {missing[0]}): "
+                        "put back the config.json saved with these weights, or save the model again.")
+    return model
+
 def load_base(name:str, # A Hub id or local folder
               dtype:str='float32', # The weights' type: float32 to train them all; bfloat16 for a frozen LoRA base
               quantization=None, # A `BitsAndBytesConfig` for a 4-bit base (see `lora.quantization_config`)
              ):
     "The tokenizer and model of `name`, with a clear message when it can't be had"
     import torch
-    from transformers import AutoTokenizer, AutoModelForCausalLM
+    from transformers import AutoTokenizer
     from transformers.utils import logging
     from safetensors import SafetensorError
+    from huggingface_hub.errors import StrictDataclassError
     where = model_location(name)
+    check_weights(where, name) # before the tokenizer, which reads config.json too
     old = logging.get_verbosity()
     logging.set_verbosity_error() # transformers' notices are for developers
     q = dict(quantization_config=quantization, device_map={'': torch.cuda.current_device()}) if quantization is not None else {}
     try:
         tok = AutoTokenizer.from_pretrained(where, trust_remote_code=False) # never code from a model folder
-        model = AutoModelForCausalLM.from_pretrained(where, dtype=getattr(torch, dtype), trust_remote_code=False, **q)
-    except (OSError, ValueError, SafetensorError) as e: # missing, unreadable, or cut short
+        model = load_weights(where, name, dtype=getattr(torch, dtype), **q)
+    except (OSError, ValueError, SafetensorError, StrictDataclassError) as e: # missing, unreadable, cut short, or a config.json of the wrong types
         raise UserError(f"Could not load the base model {name!r}: give a Hub id (gpt2, distilgpt2, ...) on a machine online, "
                         f"or the folder of a saved causal LM. ({str(e).splitlines()[0][:200]})") from None
     finally: logging.set_verbosity(old)
@@ -193,11 +258,12 @@ def save_model(tok, model, # What `finetune` trained
         from huggingtweets.lora import for_saving
         model, set_defaults = for_saving(model, cfg, lambda: load_base(cfg.base_model, 'bfloat16')[1]), True # a merged copy has its base's settings
     if set_defaults: set_generation_defaults(model, tok)
-    if cfg is not None and cfg.lora:
-        from huggingtweets.lora import quiet_peft
-        with quiet_peft(): model.save_pretrained(folder)
-    else: model.save_pretrained(folder)
-    tok.save_pretrained(folder)
+    with disk_full_is_one_sentence(folder):
+        if cfg is not None and cfg.lora:
+            from huggingtweets.lora import quiet_peft
+            with quiet_peft(): model.save_pretrained(folder)
+        else: model.save_pretrained(folder)
+        tok.save_pretrained(folder)
     if (a := Path(folder)/'adapter_config.json').exists(): # an adapter kept: it names its base, a local one by its folder's name only
         model.generation_config.save_pretrained(folder)
         d = json.loads(a.read_text())

@@ -618,3 +618,13 @@ def test_bluesky_with_its_server_given_needs_no_plc(folder, server):
     p = hbot.platform(f'bluesky:{BOT_DID}', env={'HUGGINGTWEETS_PLC_URL': 'http://127.0.0.1:9'})
     with pytest.raises(UserError, match=rf'The DID document of {BOT_DID} \({BOT_DID}\) could not be read from 127.0.0.1:9 \(DidPlcResolverError\): check the handle'): p.resolve()
     fct.test_eq(hbot.platform(f'bluesky:{BOT_DID}', env={'HUGGINGTWEETS_PLC_URL': server.url}).resolve(), (BOT_DID, server.url))
+
+def test_dry_run_never_prints_a_post_raw(folder, server, capsys, monkeypatch):
+    "A post holding terminal escapes is shown as plain text"
+    monkeypatch.setenv('BLUESKY_APP_PASSWORD', PASSWORD)
+    FakePDS(server)
+    monkeypatch.setattr(hbot, 'new_post', lambda *a, **kw: 'Thinking about \x1b]0;pwned\x07\u202eevil \x1b[2J')  # as a model that learnt escapes would write
+    rc = main(['bot', str(folder), '--to', 'bluesky:bot.example.com', '--dry-run', '--base-url', server.url, '--seed', '0', '--prompt', 'Thinking about'])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    assert 'Would post: Thinking about evil' in out and not any(c in out for c in '\x1b\x07\u202e'), repr(out)

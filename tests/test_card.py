@@ -273,3 +273,35 @@ def test_posts_it_wrote_are_listed_escaped():
     section = text.split('## Posts it wrote')[1].split('## Limitations')[0]
     assert '- Just baking bread today' in section and '<script>' not in section and '](https://evil' not in section, section
     assert '## Posts it wrote' not in render_card(seed_record(), 'a/b').content
+
+
+URL_NAME = 'Bob http://evil.example/a www.evil-www.example bob@evil-mail.example xmpp:x@evil-x.example HTTPS://EVIL-UP.example'
+
+
+def test_a_name_holding_urls_links_nowhere():
+    "Rendered by GitHub's own cmark-gfm (autolinks on), the card has no link from a display name or a handle (a Mastodon one looks like an e-mail address): only its own links"
+    cmarkgfm = pytest.importorskip('cmarkgfm')
+    from cmarkgfm.cmark import Options
+    r = record(account('bob', URL_NAME, SEED_AVATAR, 100, 1, 1, 98), account('eve@eve.example', 'www.eve.example', '', 100, 1, 1, 98), wandb=SEED_WANDB)
+    r.samples = ['visit www.evil-sample.example or mail me@evil-sample.example']
+    text = render_card(r, 'me/bob-eve').content.split('---\n', 2)[2]  # the page the Hub shows: the front matter is its metadata, not Markdown
+    for opts in (Options.CMARK_OPT_DEFAULT, Options.CMARK_OPT_UNSAFE):
+        page = cmarkgfm.github_flavored_markdown_to_html(text, options=opts)
+        hrefs = re.findall(r'<a [^>]*href="([^"]*)"', page)
+        assert hrefs and not [h for h in hrefs if 'evil' in h.lower() or 'eve.example' in h], hrefs
+        assert 'Bob http://evil.example/a www.evil-www.example bob@' in re.sub(r'<!--.*?-->', '', page)  # the name is still there, as text
+    assert 'http://evil.example/a' in cmarkgfm.github_flavored_markdown_to_html('Bob http://evil.example/a')  # and this renderer links bare URLs
+
+
+@pytest.mark.parametrize('prompt', ['🤖 My dream is', 'Family 👨\u200d👩\u200d👧 and flag 🇫🇷', 'quotes \' and " and ``` fences', 'tab\tand \\ backslash'])
+def test_snippet_prompt_is_a_python_literal(prompt, tmp_path):
+    "The card's snippet writes the prompt as a Python literal that, copied and run, is the prompt: emoji as they are, no surrogates"
+    import ast, subprocess, sys
+    text = render_card(seed_record(), 'me/bob', prompt=prompt).content
+    code = text.split('```python\n')[1].split('```')[0]
+    call = next(l for l in code.splitlines() if l.startswith('generator('))
+    literal = call[len('generator('):call.rindex(', num_return_sequences')]
+    assert ast.literal_eval(literal) == prompt and '\\ud83' not in literal
+    (tmp_path/'snippet.py').write_text(f'print({literal})\n', encoding='utf-8')
+    r = subprocess.run([sys.executable, str(tmp_path/'snippet.py')], capture_output=True, env={'PYTHONIOENCODING': 'utf-8', 'PATH': ''})
+    assert r.returncode == 0 and r.stdout.decode('utf-8') == prompt + '\n', r.stderr

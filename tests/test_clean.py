@@ -77,7 +77,7 @@ def test_prepare_writes_stats(tmp_path):
     import json
     st = json.loads((c.cache/'stats.json').read_text())
     assert c.cache.parent == tmp_path/'data' and c.cache.name.startswith('a-')  # the archive's name, and a hash of its identity
-    assert set(st) == {'handle', 'user_name', 'source', 'downloaded', 'retweets', 'short', 'kept', 'chars_kept', 'rule', 'languages'}
+    assert set(st) == {'handle', 'user_name', 'source', 'downloaded', 'retweets', 'short', 'kept', 'chars_kept', 'rule', 'languages', 'controls'}
     assert (st['rule'], st['languages'][0][0]) == ('original', 'en')
     assert (st['downloaded'], st['retweets'], st['short'], st['kept']) == (50, 5, 5, 40)
     assert st['kept'] == len(c.texts)
@@ -103,3 +103,44 @@ def test_stats_table_text_shows_languages_and_the_rule():
 def test_curate_reasons_follow_the_posts():
     c = curate(Account('a', 'x', [Post('RT @b: theirs'), Post('#ff @c'), Post('a post of mine here'), Post('flagged one', repost=True)], 'A'))
     assert c.reasons == ['repost', 'short', '', 'repost'] and c.texts == ['a post of mine here']
+
+
+# Control characters in posts: an archive's JSON or an API's answer carries them (`\u001b[31m`), and cleaning takes them out
+import unicodedata
+import fastcore.test as fct
+from hypothesis import given, settings, strategies as st
+from huggingtweets.core import strip_controls
+
+CONTROLS = st.sampled_from([chr(c) for c in range(0x20)] + ['\x7f'] + [chr(c) for c in range(0x80, 0xa0)] +
+                           ['\x1b[31m', '\x1b[2J', '\x1b]0;pwned\x07', '\x1b]8;;http://evil.example\x1b\\', '\x9b1;31m', '\x1bP'])
+WORDS = st.text(st.characters(exclude_categories=('Cs', 'Cc')), max_size=10) | st.sampled_from(['one two three', ' http://t.co/x ', 'RT @a:', '#ai', ' '])
+POST_WITH_CONTROLS = st.lists(WORDS | CONTROLS, max_size=10).map(''.join)
+
+
+def is_control(c): return unicodedata.category(c) == 'Cc'
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.tuples(POST_WITH_CONTROLS, st.booleans()), max_size=8))
+def test_no_control_character_survives_cleaning(texts):
+    "Whatever controls and escapes a post holds, no kept text holds one; a post without any is cleaned as the original did; the count names only posts that had some"
+    c = curate(Account('a', 'x', [Post(t, repost=r) for t, r in texts], 'A'))
+    for t in c.texts: assert not any(is_control(ch) for ch in t) and '\x1b' not in t, repr(t)
+    plain = [t for t, r in texts if not r and not t.startswith('RT @') and not any(is_control(ch) and not ch.isspace() for ch in t)]
+    for t in plain: assert clean_tweet(fix_text(strip_controls(t))) == original_clean_tweet(fix_text(t))
+    had = [t for t, r in texts if not r and not t.startswith('RT @') and any(is_control(ch) and not ch.isspace() for ch in t)]
+    assert 0 <= c.stats.controls <= len(had)
+    assert ('Tweets with control characters removed' in stats_table([c.stats])) == (c.stats.controls > 0)
+
+
+def test_controls_are_counted_and_shown(tmp_path):
+    "An archive whose posts hold an ANSI colour, an OSC title and a NUL: the kept texts are plain, the table counts the posts, the card's table too"
+    posts = ['\x1b[31mred alert\x1b[0m in the terminal today', 'set the \x1b]0;pwned\x07title of your window', 'a NUL\x00 in the middle of it',
+             'a plain post with nothing odd', 'two\r\nlines of text here']
+    a = read_archive(make_archive(tmp_path/'a.zip', posts))
+    c = curate(a)
+    fct.test_eq(c.texts, ['red alert in the terminal today', 'set the title of your window', 'a NUL in the middle of it',
+                          'a plain post with nothing odd', 'two lines of text here'])
+    fct.test_eq(c.stats.controls, 3)
+    assert '| Tweets with control characters removed | 3 |' in stats_table([c.stats], markdown=True)
+    assert stats_table([c.stats]).splitlines()[5].split()[-1] == '3'

@@ -322,8 +322,111 @@ def test_what_fails_after_training_is_checked_before(tmp_path, capsys, tiny, mon
     for out, base, says in [(tmp_path/('x' * 250), tiny, 'is too long for this file system'), (Path('/proc/huggingtweets-test/m'), tiny, "Can't write in /proc"),
                             (tmp_path/'m', notok, 'has no tokenizer')]:
         rc, stdout, err = run(capsys, 'train', f'file:{tmp_path}/posts.txt', '--out', out, '--base-model', base, *common)
-        assert rc == 1 and says in err and err.count('\n') == 1 and 'Trained' not in stdout and 'Training' in stdout, err
+        assert rc == 1 and says in err and err.count('\n') == 1 and 'Trained' not in stdout and 'Dataset' not in stdout, err  # before the dataset is written
     monkeypatch.setattr(pipeline.shutil, 'disk_usage', lambda p: shutil._ntuple_diskusage(10 << 30, 10 << 30, 1 << 20))
     rc, stdout, err = run(capsys, 'train', f'file:{tmp_path}/posts.txt', '--out', tmp_path/'m', '--base-model', tiny, *common)
     assert rc == 1 and '0.0 GiB free, and the model' in err and 'Trained' not in stdout, err
     assert not (tmp_path/'m').exists()
+
+
+def refused_port()->int:
+    "A port on 127.0.0.1 where nothing listens: a connection there is refused at once"
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+PASS, PASS_ENC = 'Sup3r$ecret@pw', 'Sup3r%24ecret%40pw'  # a password, and as it is written in a URL
+
+
+@pytest.mark.parametrize('var,spec', [('HUGGINGTWEETS_MASTODON_URL', 'mastodon:@alice@example.social'), ('HUGGINGTWEETS_BLUESKY_URL', 'bluesky:alice.bsky.social')])
+def test_a_password_in_a_url_is_never_printed(tmp_path, var, spec):
+    "A URL with userinfo in the environment, a connection refused: the error names the host, never the password, raw or percent-encoded"
+    url = f'http://bot:{PASS_ENC}@127.0.0.1:{refused_port()}'
+    r = subprocess.run([sys.executable, '-m', 'huggingtweets', 'fetch', spec, '--data-dir', str(tmp_path/'d')], capture_output=True, text=True,
+                       env=offline_env(tmp_path, **{var: url}), cwd=tmp_path, timeout=120)
+    assert r.returncode == 1 and 'connection was refused' in r.stderr and '127.0.0.1' in r.stderr, r.stderr
+    for s in (PASS, PASS_ENC, 'bot:'): assert s not in r.stdout + r.stderr, r.stderr
+
+
+def test_a_password_in_base_url_is_never_printed(trained, tmp_path):
+    "`bot --base-url http://bot:PASSWORD@host` with the connection refused: the same"
+    url = f'http://bot:{PASS_ENC}@127.0.0.1:{refused_port()}'
+    r = subprocess.run([sys.executable, '-m', 'huggingtweets', 'bot', str(trained/'model'), '--to', 'mastodon:@bot@example.social', '--base-url', url, '--dry-run'],
+                       capture_output=True, text=True, env=offline_env(tmp_path, MASTODON_ACCESS_TOKEN='tok-0123456789'), cwd=tmp_path, timeout=120)
+    assert r.returncode == 1 and '127.0.0.1' in r.stderr, r.stderr
+    for s in (PASS, PASS_ENC, 'bot:'): assert s not in r.stdout + r.stderr, r.stderr
+
+
+HOSTILE_PROMPT = '\x1b]0;pwned\x07\x1b[2J\u202eMy dream'  # an OSC title, a screen clear, a right-to-left override
+
+
+def test_generate_never_prints_a_post_raw(trained, capsys):
+    "What a model writes (here after a prompt holding terminal escapes) reaches the terminal as plain text"
+    rc, out, err = run(capsys, 'generate', trained/'model', HOSTILE_PROMPT, '-n', 3, '--seed', 0)
+    assert rc == 0, err
+    assert not any(c in out for c in '\x1b\x07\x9b\u202e'), repr(out)
+    assert out.startswith('Prompt: ]0;pwned My dream') or out.startswith('Prompt: My dream'), repr(out)
+    assert len(PREDICTION.findall(out)) == 3
+    from huggingtweets import generate as g
+    import functools
+    real = g.generate
+    @functools.wraps(real)  # the parser reads generate's options from its signature
+    def hostile(*a, **kw): return [t + ' \x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\ \u202eevil' for t in real(*a, **kw)]  # as a model that learnt escapes would write
+    g.generate = hostile
+    try: rc, out, err = run(capsys, 'generate', trained/'model', 'My dream', '-n', 2, '--seed', 0)
+    finally: g.generate = real
+    assert rc == 0 and len(PREDICTION.findall(out)) == 2 and out.count(' link evil') == 2, repr(out)
+    assert not any(c in out for c in '\x1b\x07\x9b\u202e'), repr(out)
+
+
+def test_a_second_run_leaves_the_first_runs_dataset(tiny, tmp_path, capsys, monkeypatch):
+    "While a run holds a model's lock, a second `train` on the same model is refused before it writes data/NAME/dataset: the first run's stays as it was"
+    from huggingtweets.core import one_run
+    monkeypatch.chdir(tmp_path)
+    z = make_archive(tmp_path/'jack.zip', sample_tweets(300))
+    args = ['train', f'archive:{z}', '--base-model', tiny, '--block-size', 64, '--max-steps', 2, '--wandb', 'disabled', '--memo-n', 0]
+    rc, out, err = run(capsys, 'dataset', f'archive:{z}', '--out', tmp_path/'data'/'jack'/'dataset', '--seed', 1)  # what the first run wrote
+    assert rc == 0, err
+    ds = tmp_path/'data'/'jack'/'dataset'
+    before = {p.relative_to(ds): p.read_bytes() for p in ds.rglob('*') if p.is_file()}
+    with one_run(tmp_path/'models'/'jack'):  # the first run, still training
+        rc, out, err = run(capsys, *args, '--data-seed', 2)
+    assert rc == 1 and 'Another huggingtweets run is writing' in err and 'Dataset jack' not in out, (out, err)
+    fct.test_eq({p.relative_to(ds): p.read_bytes() for p in ds.rglob('*') if p.is_file()}, before)
+    rc, out, err = run(capsys, *args, '--data-seed', 2)  # once it is done, the same run goes through
+    assert rc == 0 and 'Dataset jack' in out, err
+    assert {p.relative_to(ds): p.read_bytes() for p in ds.rglob('*') if p.is_file()} != before
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    "A mount point for a real tmpfs of a chosen size (`mount(kib)`), unmounted after; the test is skipped where this machine can't mount one (not root, no CAP_SYS_ADMIN)"
+    mnt, mounted = tmp_path/'disk', []
+    mnt.mkdir()
+    def mount(kib):
+        r = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={kib}k', 'tmpfs', str(mnt)], capture_output=True, text=True)
+        if r.returncode: pytest.skip(f'no tmpfs here ({r.stderr.strip() or r.returncode})')
+        mounted.append(mnt)
+        return mnt
+    yield mount
+    for m in mounted: subprocess.run(['umount', str(m)], check=False)
+
+
+def test_a_full_disk_while_saving_weights_is_one_sentence(tiny, tmp_path, small_disk, capsys, monkeypatch):
+    "A disk that holds the earlier model but not a second copy beside it: `train` again says so in one sentence, and the earlier folder is kept as it was"
+    from huggingtweets import pipeline
+    z = make_archive(tmp_path/'jack.zip', sample_tweets(300))
+    args = ['train', f'archive:{z}', '--base-model', tiny, '--block-size', 64, '--max-steps', 2, '--wandb', 'disabled', '--memo-n', 0, '--data-dir', tmp_path/'data']
+    rc, out, err = run(capsys, *args, '--out', tmp_path/'first')
+    assert rc == 0, err
+    size = sum(p.stat().st_size for p in (tmp_path/'first').rglob('*') if p.is_file())
+    disk = small_disk((size + size // 2) // 1024)  # the earlier model and half of a new one
+    shutil.copytree(tmp_path/'first', disk/'jack')
+    before = {p.relative_to(disk): p.read_bytes() for p in disk.rglob('*') if p.is_file()}
+    monkeypatch.setattr(pipeline, 'check_before_training', lambda out, base: None)  # the free-space estimate passed (the disk filled up since)
+    rc, out, err = run(capsys, *args, '--out', disk/'jack')
+    last = err.strip().splitlines()[-1]
+    assert rc == 1 and last.startswith('Error: The disk of ') and 'filled up while the weights were being saved' in last and 'Traceback' not in err, err
+    fct.test_eq({p.relative_to(disk): p.read_bytes() for p in disk.rglob('*') if p.is_file()}, before)  # the earlier model as it was, no temporary left

@@ -126,6 +126,7 @@ def test_whitespace_only_texts(tmp_path):
 # (counted as decoding damage).
 CHARS = st.characters(exclude_categories=('Cs', 'Cc'), exclude_characters='\ufffd') | st.sampled_from(',;\t"\'\n\r \u2028')
 POST = st.text(CHARS, max_size=30)
+POST_CC = st.lists(st.text(CHARS, max_size=8) | st.sampled_from(['\x00', '\x07', '\x1b', '\x1b[31m', '\x1b]0;title\x07', '\x7f', '\x85', '\x9b']), max_size=8).map(''.join) # a JSON text carries controls as escapes: read as they are, cleaning takes them out (test_clean)
 
 @examples(80)
 @given(posts=st.lists(st.tuples(POST, st.booleans()), max_size=12), delimiter=st.sampled_from([',', ';', '\t']),
@@ -185,7 +186,7 @@ def test_any_txt_in_any_encoding(case):
     fct.test_eq(got, [l.strip() for l in lines if l.strip()])
 
 @examples(60)
-@given(items=st.lists(st.fixed_dictionaries({'tweet': st.fixed_dictionaries({'id_str': st.from_regex(r'\d{1,19}', fullmatch=True), 'full_text': POST})}), max_size=8),
+@given(items=st.lists(st.fixed_dictionaries({'tweet': st.fixed_dictionaries({'id_str': st.from_regex(r'\d{1,19}', fullmatch=True), 'full_text': POST | POST_CC})}), max_size=8),
        chunk=st.integers(1, 64), indent=st.sampled_from([None, 2]), part=st.integers(0, 3), bom=st.booleans())
 def test_iter_ytd_streams_any_archive_file(items, chunk, indent, part, bom):
     "An archive data file, read a few bytes at a time (multi-byte characters split across reads), gives its items exactly"

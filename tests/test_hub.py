@@ -3,13 +3,15 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 import httpx2  # huggingface_hub 2.x's HTTP library: its errors wrap these responses
 import pytest
+import fastcore.test as fct
 from huggingface_hub import ModelCard
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
-from huggingface_hub.utils import hf_raise_for_status
+from huggingface_hub.utils import hf_raise_for_status, filter_repo_objects
+from huggingface_hub.hf_api import DEFAULT_IGNORE_PATTERNS
 from huggingtweets import hub, track
 from huggingtweets.card import write_card
 from huggingtweets.clean import Stats
-from huggingtweets.core import UserError
+from huggingtweets.core import UserError, leaving_files
 from huggingtweets.dataset import AccountInfo, DatasetInfo, PostsDataset
 from huggingtweets.hub import PushTo, resolve_token, upload, upload_dataset, NO_TOKEN, LOCAL_ONLY
 from huggingtweets.pipeline import publish
@@ -29,11 +31,12 @@ def http_error(status, url='https://huggingface.co/api/repos/create', body=None,
     return e.value
 
 
-def would_upload(folder, ignore_patterns):
-    "The files of `folder` that no pattern matches, as `HfApi.upload_folder` filters them (fnmatch on the relative POSIX path)"
-    root = Path(folder)
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob('*')
-            if p.is_file() and not any(fnmatchcase(p.relative_to(root).as_posix(), pat) for pat in ignore_patterns or [])}
+def would_upload(folder, ignore_patterns, allow_patterns=None):
+    "The files of `folder` and their bytes as `HfApi.upload_folder` sends them: its own listing (`glob('**/*')`, links followed) and filter"
+    root = Path(folder).expanduser().resolve()
+    listed = {p.relative_to(root).as_posix(): p for p in sorted(root.glob('**/*')) if p.is_file()}
+    keep = filter_repo_objects(listed, allow_patterns=allow_patterns, ignore_patterns=list(ignore_patterns or []) + DEFAULT_IGNORE_PATTERNS)
+    return {r: listed[r].read_bytes() for r in keep}
 
 
 class FakeApi:
@@ -54,7 +57,7 @@ class FakeApi:
         return f'https://huggingface.co/{repo_id}'
 
     def upload_folder(self, **kw):
-        self.uploaded = would_upload(kw['folder_path'], kw.get('ignore_patterns'))  # before a failure: what was on disk at the upload
+        self.uploaded = would_upload(kw['folder_path'], kw.get('ignore_patterns'), kw.get('allow_patterns'))  # before a failure: what was on disk at the upload
         self._call('upload_folder', **kw)
 
 
@@ -368,3 +371,70 @@ def test_a_hub_that_answers_html(server, monkeypatch):
     server.on('GET', '/api/whoami-v2', reply(page, 502, {'Content-Type': 'text/html'}))
     with pytest.raises(UserError, match='HTTP 502') as got: PushTo(token=SECRET, api=HfApi(endpoint=server.url, token=SECRET)).resolve('karpathy')
     assert SECRET not in str(got.value)
+
+
+PASSWD = Path('/etc/passwd')
+
+
+def test_links_in_the_folder_are_never_uploaded(model, tmp_path, recwarn):
+    "A symlink to /etc/passwd, a symlinked folder and a FIFO in the model folder: the push leaves them out, with a note, and uploads the rest"
+    import os
+    outside = tmp_path/'outside'
+    outside.mkdir()
+    (outside/'secret.txt').write_bytes(b'OUTSIDE-SECRET')
+    (model/'notes.txt').symlink_to(PASSWD)
+    (model/'tokenizer.json').symlink_to(outside/'secret.txt')  # a name the model folder owns
+    (model/'extra').symlink_to(outside, target_is_directory=True)
+    (model/'real').mkdir()
+    (model/'real'/'inner.txt').symlink_to(PASSWD)
+    (model/'real'/'kept.txt').write_text('mine')
+    os.mkfifo(model/'pipe')
+    assert would_upload(model, LOCAL_ONLY)['notes.txt'] == PASSWD.read_bytes()  # what huggingface_hub alone would have sent
+    api = FakeApi()
+    publish(model, PushTo(token=SECRET, api=api))
+    assert set(api.uploaded) == SHIPPED | {'real/kept.txt'}
+    secret_bytes = [PASSWD.read_bytes(), b'OUTSIDE-SECRET']
+    assert not any(b in data for data in api.uploaded.values() for b in secret_bytes if b)
+    notes = [str(w.message) for w in recwarn]
+    assert any('notes.txt' in n and 'extra' in n and 'not uploaded' in n for n in notes), notes
+    fct.test_eq(leaving_files(model, LOCAL_ONLY)[1], ['extra', 'notes.txt', 'pipe', 'real/inner.txt', 'tokenizer.json'])
+
+
+def test_push_notes_left_out_links_on_the_command_line(model, tmp_path, monkeypatch, capsys):
+    "`huggingtweets push` through the real code path: a note names the link, and the commit holds none of /etc/passwd"
+    from huggingtweets import cli
+    (model/'notes.txt').symlink_to(PASSWD)
+    api = FakeApi()
+    monkeypatch.setenv('HF_TOKEN', SECRET)
+    monkeypatch.setattr(hub, 'HfApi', lambda *a, **kw: api)
+    assert cli.main(['push', str(model)]) == 0
+    out = capsys.readouterr().out
+    assert 'Note: Left out notes.txt' in out and 'Pushed to https://huggingface.co/alice/karpathy' in out
+    assert 'notes.txt' not in api.uploaded and not any(PASSWD.read_bytes() in d for d in api.uploaded.values())
+
+
+def test_push_refuses_a_dataset_folder_with_a_link(model, tmp_path, monkeypatch, capsys):
+    "`--push-dataset` pushes a dataset folder's own files only: one holding a link is refused, before anything goes up"
+    from huggingtweets import cli
+    d = tmp_path/'ds'
+    d.mkdir()
+    (d/'dataset.json').symlink_to(PASSWD)
+    api = FakeApi()
+    monkeypatch.setenv('HF_TOKEN', SECRET)
+    monkeypatch.setattr(hub, 'HfApi', lambda *a, **kw: api)
+    assert cli.main(['push', str(model), '--push-dataset', '--dataset', str(d)]) == 1
+    err = capsys.readouterr().err
+    assert 'dataset.json' in err and 'build the dataset again' in err and api.calls == []
+
+
+def test_a_linked_card_is_never_read_nor_written_through(model, tmp_path):
+    "README.md a link to a file outside: a push that fails leaves that file as it was, and never copies its bytes into the folder"
+    outside = tmp_path/'outside.md'
+    outside.write_text('OUTSIDE-SECRET')
+    (model/'README.md').unlink()
+    (model/'README.md').symlink_to(outside)
+    with pytest.raises(UserError): publish(model, PushTo(token=SECRET, api=FakeApi(fail={'upload_folder': http_error(403)})))
+    assert outside.read_text() == 'OUTSIDE-SECRET' and b'OUTSIDE-SECRET' not in (model/'README.md').read_bytes()
+    api = FakeApi()
+    publish(model, PushTo(token=SECRET, api=api))
+    assert not any(b'OUTSIDE-SECRET' in d for d in api.uploaded.values()) and outside.read_text() == 'OUTSIDE-SECRET'

@@ -177,3 +177,59 @@ def test_a_failure_leaves_the_previous_model(run, tmp_path, monkeypatch):
     with pytest.raises(Boom, match='in the card'):
         train_and_publish(run['ds'], out, run['cfg'], wandb='disabled', n=0, memo_n=0, progress=False)
     assert _snapshot(out) == before and [p.name for p in out.parent.iterdir()] == ['jack']
+
+
+HUB_GPT2 = Path(__file__).parent/'fixtures'/'hub'/'gpt2_model_info.json'  # the shape of the Hub's answer to GET /api/models/openai-community/gpt2?blobs=true (trimmed)
+
+
+def test_a_hub_base_is_sized_from_the_hubs_listing(server, tmp_path, monkeypatch):
+    "Online, a Hub base's weights are sized from the Hub's file listing (its safetensors, or 4 bytes a parameter where the Hub counts more): too little disk is one sentence before training"
+    from fakeserver import reply
+    from huggingface_hub import HfApi, constants
+    from huggingtweets import pipeline
+    monkeypatch.setattr(constants, 'HF_HUB_OFFLINE', False)  # the requests go to the local stand-in only
+    info = json.loads(HUB_GPT2.read_text())
+    server.on('GET', '/api/models/openai-community/gpt2', reply(info))
+    bf16 = info | {'id': 'me/bf16', 'safetensors': {'parameters': {'BF16': 500_000_000}, 'total': 500_000_000},
+                   'siblings': [{'rfilename': 'model.safetensors', 'size': 1_000_000_000, 'lfs': {'sha256': '0' * 64, 'size': 1_000_000_000, 'pointerSize': 135}}]}
+    server.on('GET', '/api/models/me/bf16', reply(bf16))
+    hub = HfApi(endpoint=server.url)
+    assert pipeline.hub_weights_size('openai-community/gpt2', hub) == 548105171  # model.safetensors alone: not the .bin, .h5, .onnx or .msgpack
+    assert server.got()[-1].param('blobs') in ('True', 'true')  # the listing with the files' sizes
+    assert pipeline.hub_weights_size('me/bf16', hub) == 2_000_000_000  # saved in float32: twice its bf16 file
+    assert pipeline.hub_weights_size('nobody/nothing', hub) == 0  # the Hub does not know it: training will say so
+    free = {'n': 300 << 20}
+    monkeypatch.setattr(pipeline.shutil, 'disk_usage', lambda p: shutil._ntuple_diskusage(10 << 30, 10 << 30, free['n']))
+    with pytest.raises(UserError, match=r'has 0\.3 GiB free, and the model.s weights need about 0\.5 GiB'):
+        pipeline.check_before_training(tmp_path/'m', 'openai-community/gpt2', hub)
+    free['n'] = 10 << 30
+    pipeline.check_before_training(tmp_path/'m', 'openai-community/gpt2', hub)  # enough room
+    monkeypatch.setattr(constants, 'HF_HUB_OFFLINE', True)
+    n = len(server.got())
+    free['n'] = 1 << 20
+    pipeline.check_before_training(tmp_path/'m', 'openai-community/gpt2', hub)  # offline: the Hub is not asked, and nothing is known
+    assert len(server.got()) == n
+
+
+def test_a_hostile_hub_listing_sizes_nothing(server, monkeypatch):
+    "A Hub answer of another shape (sizes as text, negative, no siblings), HTML, or one that never ends: nothing is sized, nothing raised, and the wait is bounded"
+    import threading
+    from fakeserver import reply
+    from huggingface_hub import HfApi, constants
+    from huggingtweets import pipeline
+    monkeypatch.setattr(constants, 'HF_HUB_OFFLINE', False)
+    info = json.loads(HUB_GPT2.read_text())
+    server.on('GET', '/api/models/a/text', reply(info | {'siblings': [{'rfilename': 'model.safetensors', 'size': '548105171'}], 'safetensors': {'parameters': {}, 'total': 'many'}}))
+    server.on('GET', '/api/models/a/negative', reply(info | {'siblings': [{'rfilename': 'model.safetensors', 'size': -5}], 'safetensors': None}))
+    server.on('GET', '/api/models/a/html', reply('<html>Sign in</html>', headers={'Content-Type': 'text/html'}))
+    stop, answered = threading.Event(), threading.Event()
+    def slow(r):
+        stop.wait(60)
+        answered.set()
+        return reply(info)
+    server.on('GET', '/api/models/a/slow', slow)  # answers only once the test lets it
+    hub = HfApi(endpoint=server.url)
+    for repo in ('a/text', 'a/negative', 'a/html'): assert pipeline.hub_weights_size(repo, hub) == 0, repo
+    assert pipeline.hub_weights_size('a/slow', hub, deadline=1) == 0
+    assert not answered.is_set()  # it gave up waiting: the Hub had not answered yet
+    stop.set()

@@ -359,3 +359,18 @@ def test_saved_logins_are_masked_by_default(tmp_path, monkeypatch):
     said = f"Authorization: Basic {base64.b64encode(f'api:{key}'.encode()).decode()} key={key} hub={tok}"
     assert mask_secrets(said) == 'Authorization: Basic *** key=*** hub=***'
     assert track.has_wandb_key()
+
+
+def test_artifacts_take_only_the_folders_own_files(tmp_path, monkeypatch):
+    "A model or base folder holding a link to /etc/passwd and a linked folder: the W&B artifacts get its regular files alone, and a note"
+    wandb_env(monkeypatch, tmp_path)
+    m = make_tiny_model(tmp_path/'base')
+    (tmp_path/'outside').mkdir()
+    (tmp_path/'outside'/'secret.txt').write_text('OUTSIDE')
+    (m/'notes.txt').symlink_to('/etc/passwd')
+    (m/'more').symlink_to(tmp_path/'outside', target_is_directory=True)
+    (m/'predictions').mkdir(); (m/'predictions'/'a.png').write_bytes(b'png')
+    with pytest.warns(UserWarning, match=r'Left out more, notes.txt: .* not logged to W&B'):
+        art = track.model_artifact(object(), 'x', m)
+    fct.test_eq(sorted(art.manifest.entries), sorted(p.name for p in m.iterdir() if p.is_file() and not p.is_symlink()))
+    for e in art.manifest.entries.values(): assert Path(e.local_path).read_bytes() != Path('/etc/passwd').read_bytes()

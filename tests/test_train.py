@@ -502,3 +502,55 @@ def test_a_graph_that_fails_its_check_is_reported_everywhere(tiny, ds, tmp_path,
     assert (t.loop, t.loop_note, t.graph_check) == ('eager', note, r.train.graph_check)
     summary = read_offline_run(r.wandb_dirs[1])['summary']
     assert (summary['loop'], summary['loop_note'], summary['graph_check']) == ('eager', note, r.train.graph_check)
+
+# Broken model folders, built from a tiny model as a user's would be: one sentence each, nothing loaded from a pickle
+
+class Pwn:
+    "What a hostile pickle holds: unpickled, it would write a file"
+    def __init__(self, path): self.path = path
+    def __reduce__(self): return (Path.write_text, (Path(self.path), 'pwned'))
+
+
+def broken(tiny, tmp_path, kind):
+    "A copy of `tiny`, broken as `kind` says"
+    import json, shutil
+    from safetensors.torch import load_file
+    d = Path(shutil.copytree(tiny, tmp_path/kind))
+    cfg = json.loads((d/'config.json').read_text())
+    if kind == 'shapes': cfg['n_embd'] = 32
+    if kind == 'layers': cfg['n_layer'] = 4
+    if kind == 'vocab': cfg['vocab_size'] = 10**12
+    if kind == 'vocab-negative': cfg['vocab_size'] = -5
+    if kind == 'vocab-text': cfg['vocab_size'] = '50257'
+    if kind == 'types': cfg['n_layer'] = 'two'
+    if kind == 'huge': cfg['n_embd'] = 10**9
+    if kind == 'not-an-object': cfg = []
+    (d/'config.json').write_text(json.dumps(cfg))
+    if kind in ('pickle', 'pickle-hostile'):
+        sd = load_file(d/'model.safetensors')
+        (d/'model.safetensors').unlink()
+        torch.save(sd if kind == 'pickle' else {'x': Pwn(tmp_path/'PWNED')}, d/'pytorch_model.bin')
+    return d
+
+
+@pytest.mark.parametrize('kind,says', [('shapes', 'do not match its config.json'), ('layers', 'weights it describes are missing'),
+                                       ('vocab', 'vocab_size is 1000000000000, which no model has'), ('vocab-negative', 'vocab_size is -5'),
+                                       ('vocab-text', 'vocab_size is 50257, which'), ('types', "Validation error for field 'n_layer'"), ('huge', 'whose sizes no model can have'), ('not-an-object', 'not a JSON object'), ('pickle', 'convert it to safetensors'), ('pickle-hostile', 'convert it to safetensors')])
+def test_broken_model_folders_are_one_sentence(tiny, tmp_path, kind, says, capsys):
+    "Loading as a base, loading to generate, and the command line: one sentence saying what is wrong and what to do; a pickle never unpickled"
+    from huggingtweets.cli import main
+    d = broken(tiny, tmp_path, kind)
+    for load in (load_base, load_model):
+        with pytest.raises(UserError, match=says) as e: load(str(d))
+        assert '\n' not in str(e.value)
+    capsys.readouterr()
+    assert main(['generate', str(d), '-n', '1']) == 1
+    err = capsys.readouterr().err
+    assert says in err and err.count('\n') == 1 and 'Traceback' not in err, err
+    assert not (tmp_path/'PWNED').exists()
+    if kind == 'pickle':  # the sentence's own command converts it, and the folder loads
+        import re, subprocess, sys
+        cmd = re.search(r'`python -c "(.*)"`', err)[1]
+        subprocess.run([sys.executable, '-c', cmd], check=True, capture_output=True)
+        (d/'pytorch_model.bin').unlink()
+        assert load_model(str(d))[1].config.n_embd == 64
