@@ -59,11 +59,11 @@ def network_error(service:str, # The source, e.g. "Bluesky"
                   what:str, # What we were doing, e.g. "fetching page 2 of @alice's posts"
                   e:BaseException # The library's exception
                  )->UserError:
-    "A `UserError` for a request that failed on the way"
+    "A `UserError` for a request that failed on the way, naming the server without any user or password its URL holds"
     s = f'{type(e).__name__} {e}'.lower()
     why = ('the answer was not JSON' if isinstance(e, ValueError) else 'it timed out' if 'timeout' in s or 'timed out' in s
            else 'the connection was refused' if 'refused' in s else 'the connection failed or was cut')
-    return UserError(f"The request to {service} ({urlsplit(base_url).netloc or base_url}) failed while {what} ({why}): check your network and try again.")
+    return UserError(f"The request to {service} ({urlsplit(base_url).netloc.rpartition('@')[2] or base_url}) failed while {what} ({why}): check your network and try again.")
 
 def progress_bar(show:bool, # Show it (else it is silent)
                  source:str, handle:str)->tqdm:
