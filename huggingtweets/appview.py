@@ -59,7 +59,8 @@ def error_html(e:BaseException,
 CSS = '''<style>
 .ht-app {--ht-fg: var(--colab-primary-text-color, var(--jp-ui-font-color1, inherit));
   --ht-line: var(--colab-border-color, var(--jp-border-color2, rgba(127,127,127,.35)));
-  --ht-link: var(--colab-anchor-color, var(--jp-content-link-color, #3b82f6)); color: var(--ht-fg)}
+  --ht-link: var(--colab-anchor-color, var(--jp-content-link-color, #3b82f6)); color: var(--ht-fg);
+  --ht-ring: var(--colab-primary-text-color, var(--jp-ui-font-color1, #1a1a1a))}
 html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-app .widget-html-content, .ht-app .widget-label {color: var(--ht-fg); line-height: 1.4}
 .ht-app h3 {margin: 4px 0; font-size: 1.1em}
@@ -68,6 +69,13 @@ html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-ok {--ht-accent: var(--jp-success-color1, #22a06b)}
 .ht-warn {--ht-accent: var(--jp-warn-color1, #e8a400)}
 .ht-error {--ht-accent: var(--jp-error-color1, #e5484d)}
+.ht-msg.ht-ok::before {content: "\\2714\\FE0E  Success: "; font-weight: bold}
+.ht-msg.ht-warn::before {content: "\\26A0\\FE0E  Warning: "; font-weight: bold}
+.ht-msg.ht-error::before {content: "\\2716\\FE0E  Error: "; font-weight: bold}
+.ht-app button:focus-visible, .ht-app input:focus-visible, .ht-app select:focus-visible, .ht-app textarea:focus-visible,
+.ht-app a:focus-visible, .ht-app summary:focus-visible, .ht-app img:focus {outline: 3px solid var(--ht-ring) !important; outline-offset: 2px !important} /* the page's text colour around the blue buttons; ipywidgets draws 1 px */
+.ht-card-img {display: block; width: 100%; max-width: 600px; height: auto}
+.jp-RenderedHTMLCommon a:link, .jp-RenderedHTMLCommon a:visited, .jp-RenderedMarkdown a, .ht-app a {text-decoration: underline !important} /* links told apart by more than colour, in the notebook's text too */
 .ht-pre {max-height: 240px; overflow: auto; font-size: 11px; white-space: pre-wrap}
 .ht-table {border-collapse: collapse; margin: 6px 0}
 .ht-table th, .ht-table td {padding: 4px 12px; border-bottom: 1px solid var(--ht-line); text-align: right; color: var(--ht-fg)}
@@ -259,10 +267,18 @@ def check_gpu():
 
 # %% ../nbs/20b_appview.ipynb #11d4592b
 class ScrollMark(anywidget.AnyWidget):
-    "An invisible mark: `scroll()` brings the element of class `target` that holds it into view (the card just drawn, on a phone)"
+    "An invisible mark: `scroll()` brings the element of class `target` that holds it into view (the card just drawn, on a phone) and moves the keyboard focus to its image"
     _esm = """export default { render({ model, el }) {
       el.style.height = '0px';
-      model.on('msg:custom', msg => { const t = el.closest('.' + model.get('target')) || el; t.scrollIntoView({ block: 'nearest' }); });
+      model.on('msg:custom', msg => {
+        const go = (tries) => { // the card's view may still be drawing: look again a few times
+          const t = el.closest('.' + model.get('target')) || el, img = t.querySelector('img');
+          if (!img && tries > 0) return setTimeout(() => go(tries - 1), 50);
+          t.scrollIntoView({ block: 'nearest' });
+          if (img && msg.focus) img.focus({ preventScroll: true }); // Shift+Tab goes back to the button that drew it
+        };
+        go(20);
+      });
     } };"""
     target = T.Unicode('ht-card').tag(sync=True)
-    def scroll(self): self.send({'scroll': True})
+    def scroll(self, focus:bool=True): self.send({'scroll': True, 'focus': focus})
