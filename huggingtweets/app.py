@@ -15,17 +15,19 @@ from .train import TrainConfig
 from .card import join_names, http_url
 from .lang import language_warning
 from .hub import PushTo
-from .pipeline import train_and_publish, publish
+from .pipeline import RunResult, train_and_publish, publish, update_model
 from .tweetcard import render_tweet_card
 from .demo import example_spec
-from .session import AppConfig, AppState
+from .session import AppConfig, AppState, SavedModel, saved_models, training_elsewhere, kernel_app, drive_models_dir
 from .upload import ArchiveUpload, Receiver, mb, too_large, upload_place, upload_root, drop_upload, has_owner, x_handle, set_owner
 from .appview import CSS, ScrollMark, esc, message_html, error_html, accounts_html, progress_callback, worse_than_base, words
-from .appview import run_html, shorten, share_text, share_links, share_html
+from .appview import run_html, shorten, share_text, share_links, share_html, phases_html
 from .appview import check_gpu # the demo's set-up cell imports it from here
+from .appview import detect_host, host_words
 
 # %% auto #0
-__all__ = ['BASES', 'quiet_transformers', 'step', 'App', 'check_specs', 'fitting_plan', 'check_base', 'hub_token']
+__all__ = ['BASES', 'PROMPT_CHARS', 'quiet_transformers', 'step', 'App', 'check_specs', 'fitting_plan', 'check_base', 'hub_token',
+           'check_prompt']
 
 # %% ../nbs/20_app.ipynb #8c5e1b3b
 @contextlib.contextmanager
@@ -55,7 +57,7 @@ def step(name:str, # The step's name, in `state.busy` while it runs
                     fn(self, *args)
                 return True
             except Exception as e:
-                getattr(self, panel).value = error_html(e, self.secrets()) + self.kept_html(name)
+                getattr(self, panel).value = error_html(e, self.secrets(), self.host) + self.kept_html(name)
                 return False
             finally:
                 self.state.log = mask_secrets(buf.getvalue(), self.secrets())
@@ -74,6 +76,8 @@ class App:
                 ):
         self.cfg, self.hub_api, self.state = cfg or AppConfig(), hub_api, AppState()
         c = self.cfg
+        self.local_models, self.mount_drive = c.models_dir, None # `mount_drive`: Colab's `drive.mount` when None (a test gives a stand-in)
+        self.host = c.host or detect_host() # the words that fit where it runs: Colab, JupyterLab or Voila
         wide = dict(width='100%', max_width='640px')
         # Step 1
         tips = ['a handle, bluesky:alice.bsky.social, mastodon:@user@instance or archive:PATH',
@@ -100,8 +104,12 @@ class App:
                                                                        ('offline', 'offline'), ('disabled', 'disabled')])
         self.push = W.Checkbox(value=c.push, description='Push to the Hugging Face Hub after training', indent=False, layout=W.Layout(width='auto'),
                                tooltip='Needs a write token: HF_TOKEN in Colab Secrets or the environment')
+        self.drive = W.Checkbox(value=False, description='Keep models on Google Drive (they outlive the Colab machine)', indent=False, layout=W.Layout(width='auto'),
+                                tooltip='Train into MyDrive/huggingtweets/models, and find the models there after a new session')
+        self.drive.layout.display = None if self.host == 'colab' else 'none'
+        self.drive.observe(lambda ch: self.use_drive(ch['new']), 'value')
         self.repo_id = setting(W.Text, 'Hub repo', value=c.repo_id, placeholder='user/name (default: your namespace/model name)')
-        self.settings = W.VBox([self.base_model, self.epochs, self.learning_rate, self.block_size, self.max_steps, self.wandb, self.push, self.repo_id],
+        self.settings = W.VBox([self.base_model, self.epochs, self.learning_rate, self.block_size, self.max_steps, self.wandb, self.push, self.repo_id, self.drive],
                                layout=W.Layout(display='none'))
         self.advanced = W.ToggleButton(value=False, description='Advanced settings', icon='sliders', layout=W.Layout(width='auto', align_self='flex-start'),
                                        tooltip='Base model, epochs, learning rate, W&B and the Hub')
@@ -109,12 +117,25 @@ class App:
         self.progress = W.IntProgress(value=0, min=0, max=1, description='Progress', style={'description_width': 'initial'},
                                       layout=W.Layout(width='100%', max_width='320px'))
         self.progress_label = W.Label('')
+        self.progress_label.add_class('ht-wrap')
+        self.phases = W.HTML()
+        self.update_button = W.Button(description='Train on newer posts', icon='refresh', layout=W.Layout(width='auto'),
+                                      tooltip="Train the model of step 3 on from where it is, on the posts its accounts wrote since")
         self.curve = W.HTML()
         self.msg2, self.out2 = W.HTML(), W.HTML()
         # Step 3
         self.prompt = W.Text(value=c.prompt, placeholder='The start of a post', description='Prompt', continuous_update=False,
                              style={'description_width': 'initial'}, layout=W.Layout(width='100%', max_width='420px'))
+        self.models = W.Dropdown(description='Model', options=[], style={'description_width': 'initial'}, layout=W.Layout(width='100%', max_width='480px'))
+        self.open_button = W.Button(description='Use this model', icon='folder-open', layout=W.Layout(width='auto'), tooltip='Load the model picked in the list into step 3')
+        self.refresh_button = W.Button(description='Refresh', icon='refresh', layout=W.Layout(width='auto'), tooltip='Look for models on disk again')
+        self.elsewhere = W.HTML()
         self.predict_button = W.Button(description='Run predictions', button_style='primary', icon='magic', layout=W.Layout(width='auto'))
+        def knob(cls, label, tip, **kw): return cls(description=label, tooltip=tip, style={'description_width': 'initial'}, layout=W.Layout(width='auto', max_width='200px'), **kw)
+        self.n_posts = knob(W.BoundedIntText, 'Posts', 'How many posts a round', value=c.n, min=1, max=50)
+        self.temperature = knob(W.BoundedFloatText, 'Temperature', 'Higher: bolder, stranger posts; lower: safer, plainer ones', value=c.temperature, min=0.1, max=2.0, step=0.1)
+        self.top_p = knob(W.BoundedFloatText, 'Top-p', 'Sample from the likeliest words whose chances add up to this', value=c.top_p, min=0.05, max=1.0, step=0.05)
+        self.length = knob(W.BoundedIntText, 'Length', 'Tokens the model may write after the prompt (a word is one or two)', value=c.length, min=8, max=400)
         self.no_copies = W.Checkbox(value=c.no_copies, description='No copies', indent=False, layout=W.Layout(width='auto'),
                                     tooltip='Write again the posts that copy a training post, and mark those that still do')
         self.dark_cards = W.Checkbox(value=False, description='Dark cards', indent=False, layout=W.Layout(width='auto'))
@@ -140,6 +161,9 @@ class App:
             self.prompt.on_submit(lambda _: self.predict())
         self.advanced.observe(lambda ch: setattr(self.settings.layout, 'display', None if ch['new'] else 'none'), 'value')
         self.train_button.on_click(self.train)
+        self.update_button.on_click(self.update)
+        self.open_button.on_click(self.open_model)
+        self.refresh_button.on_click(lambda _: self._list_models())
         self.predict_button.on_click(self.predict)
         self.hub_button.on_click(self.push_to_hub)
         self.thumb_button.on_click(self.use_thumbnail)
@@ -150,17 +174,34 @@ class App:
         self.owner_row.add_class('ht-owner')
         self.handle_button.on_click(self.use_handle)
         self.step1 = W.VBox([style(), *self.boxes, row(self.upload, self.example_button, self.download_button), self.msg1, self.owner_row, self.out1])
-        self.step2 = W.VBox([style(), self.advanced, self.settings, row(self.train_button, self.progress, self.progress_label),
+        self.step2 = W.VBox([style(), self.advanced, self.settings, row(self.train_button, self.update_button, self.progress), self.progress_label, self.phases,
                              self.curve, self.msg2, self.out2])
-        self.step3 = W.VBox([style(), row(self.prompt, self.predict_button, self.no_copies, self.dark_cards),
+        self.models_row = row(self.models, self.open_button, self.refresh_button)
+        self.models_row.add_class('ht-models')
+        self.knobs = row(self.n_posts, self.temperature, self.top_p, self.length)
+        self.knobs.add_class('ht-knobs')
+        self.step3 = W.VBox([style(), self.models_row, self.elsewhere, row(self.prompt, self.predict_button, self.no_copies, self.dark_cards), self.knobs,
                              self.msg3, self.table, row(self.hub_button), self.hub_msg])
         for i, s in enumerate((self.step1, self.step2, self.step3), 1): s.add_class('ht-app'); s.add_class(f'ht-step{i}')
         self.msg2.value = message_html('Waiting for Step 1: download the tweets first.')
         self.msg3.value = message_html('Waiting for Step 2: train the neural network first.')
+        self.saved:dict[str, SavedModel] = {}
+        self._list_models()
+        if self.saved: self.msg3.value = message_html('Waiting for Step 2: train the neural network first, or pick a model trained before in the list and click "Use this model".')
         self._sync()
+
+    @classmethod
+    def for_kernel(cls, cfg:AppConfig|None=None, # Settings, used when this kernel has no app yet
+                   shell=None, # The IPython shell; `get_ipython()` by default
+                  )->App:
+        "The app this kernel keeps (see `session.kernel_app`): running step 1's cell again, or Run all, shows the same app and its session"
+        app = kernel_app(lambda: cls(cfg), shell)
+        if not app.state.busy: app._list_models()
+        return app
 
     def show(self, step:int)->W.VBox:
         "The widgets of step 1, 2 or 3, for a notebook cell; with `cfg.autorun`, after clicking its button"
+        if step == 3 and not self.state.busy: self._list_models() # shown again: the models on disk as they are now
         if self.cfg.autorun: [self.download_button, self.train_button, self.predict_button][step - 1].click()
         return [self.step1, self.step2, self.step3][step - 1]
 
@@ -173,9 +214,12 @@ class App:
         "Enable what the state allows; nothing while a step runs"
         s, busy = self.state, self.state.busy is not None
         for w in (*self.boxes, self.upload, self.example_button, self.download_button, self.handle_box, self.handle_button, self.base_model, self.epochs, self.learning_rate,
-                  self.block_size, self.max_steps, self.wandb, self.push, self.repo_id, self.prompt, self.no_copies, self.dark_cards): w.disabled = busy
+                  self.block_size, self.max_steps, self.wandb, self.push, self.repo_id, self.prompt, self.no_copies, self.dark_cards,
+                  self.n_posts, self.temperature, self.top_p, self.length, self.drive): w.disabled = busy
         self.train_button.disabled = busy or s.dataset is None
         self.predict_button.disabled = self.hub_button.disabled = busy or s.run is None
+        self.update_button.disabled = busy or s.run is None or not s.here
+        self.open_button.disabled = self.refresh_button.disabled = self.models.disabled = busy
         for b in self.card_buttons: b.disabled = busy
         self.thumb_button.disabled = busy or s.card is None
 
@@ -186,7 +230,7 @@ class App:
         names = lambda ds: join_names([f'@{a.handle}' for a in ds.info.accounts])
         if name == 'download' and s.dataset is not None: return message_html(f'Nothing else changed: steps 2 and 3 still use {names(s.dataset)}.')
         if name == 'train' and s.run is not None:
-            return message_html(f'The model trained before, on {names(s.trained)}, is kept' + (', with its predictions in step 3.' if s.predictions else '.'))
+            return message_html(f'The model trained before, on {join_names([f"@{a.handle}" for a in s.run.record.accounts])}, is kept' + (', with its predictions in step 3.' if s.predictions else '.'))
         return ''
 
 # %% ../nbs/20_app.ipynb #b90251da
@@ -198,6 +242,7 @@ def _several(spec:str)->list[str]:
 
 def check_specs(specs:list[str], # What the three boxes hold
                 x_token:str|None=None, # An X bearer token; `X_BEARER_TOKEN` by default
+                host:str|None=None, # Where the app runs, for the words of the token's place ('colab', 'jupyter', 'voila'); detected when None
                ):
     "Say at once, before anything is fetched or cleared, what is wrong with the accounts typed"
     from huggingtweets.sources import parse_spec
@@ -207,8 +252,8 @@ def check_specs(specs:list[str], # What the three boxes hold
         if (parts := _several(s)): raise UserError(f'Put one account a box, three at most: "{shorten(s, 60)}" holds {len(parts)}.')
     for s in given:
         if parse_spec(s, x_token).source == 'snscrape' and not s.lower().startswith('snscrape:'):
-            raise UserError(f"{s} is an X handle, and X's API needs a bearer token: save it as X_BEARER_TOKEN (in Colab, in Secrets, then run the "
-                            "set-up cell again), or upload the archive X sends you, or try bluesky:HANDLE or mastodon:@user@instance.")
+            raise UserError(f"{s} is an X handle, and X's API needs a bearer token: {host_words(host)['x_token']}; or upload the archive X sends you, "
+                            "or try bluesky:HANDLE or mastodon:@user@instance.")
 
 @patch
 def use_example(self:App, _=None):
@@ -230,7 +275,7 @@ def use_example(self:App, _=None):
 def download(self:App, _=None):
     "Step 1: fetch and curate the accounts in the boxes, show their tables, build the dataset; what was there stays until it succeeds"
     specs = [b.value for b in self.boxes]
-    check_specs(specs)
+    check_specs(specs, host=self.host)
     total = len({s.strip() for s in specs} - {''}) # for the message only: `prepare_all` drops the blanks and repeats
     old_out = self.out1.value
     def on_account(i, spec, done):
@@ -252,19 +297,19 @@ def download(self:App, _=None):
     self.msg1.value = ''.join(message_html(w, 'warn') for w in ds.warnings + ([note] if note else [])) + message_html(
         f'Dataset ready: {n:,} posts of {names}, {ds.info.train_rows:,} training rows (the posts shuffled {ds.info.epochs} times, as the original did). '
         'Next: Step 2, "Train Neural Network".', 'ok')
-    later = f' The model trained on {join_names(["@" + a.handle for a in self.state.trained.info.accounts])} stays in step 3 until then.' if self.state.run else ''
+    later = f' The model trained on {join_names(["@" + a.handle for a in self.state.run.record.accounts])} stays in step 3 until then.' if self.state.run else ''
     self.msg2.value = message_html(f'Ready to train a model on {names}: click "Train Neural Network" (Advanced settings: the base model, epochs, W&B and the Hub).{later}')
 
 @patch
 def _on_upload(self:App, kind:str, name:str, size:int, done:int, path)->bool:
     "Follow an upload in step 1's panel: refuse a file too large or of the wrong kind at once, show the bytes received, then take the file"
     limit = self.upload.max_bytes
-    if kind == 'refused': self.msg1.value = message_html(too_large(name, size, limit), 'error')
+    if kind == 'refused': self.msg1.value = message_html(too_large(name, size, limit, self.host), 'error')
     elif kind == 'start':
         if self.state.busy: self.msg1.value = message_html(f'Wait until the {self.state.busy} step ends, then upload {name} again.', 'warn'); return False
         if not name.lower().endswith(('.zip', '.js')):
             self.msg1.value = message_html(f"{name} is not a .zip nor a .js: upload the zip X sent you, or its data/tweets.js.", 'error'); return False
-        if size > limit: self.msg1.value = message_html(too_large(name, size, limit), 'error'); return False
+        if size > limit: self.msg1.value = message_html(too_large(name, size, limit, self.host), 'error'); return False
         self.upload.status = f'Sending {name}...'
         self.msg1.value = message_html(f'Uploading {name}: 0 of {mb(size)}...')
     elif kind == 'progress':
@@ -275,7 +320,7 @@ def _on_upload(self:App, kind:str, name:str, size:int, done:int, path)->bool:
         self._save_upload(path, name)
     elif kind == 'failed':
         self.upload.status = ''
-        self.msg1.value = error_html(path, self.secrets())
+        self.msg1.value = error_html(path, self.secrets(), self.host)
     return True
 
 @patch
@@ -386,12 +431,40 @@ def hub_token()->str|None:
 @patch
 def train(self:App, _=None):
     "Step 2: fine-tune on the dataset, with a progress bar and the loss curve; show the validation loss and the links"
+    return self._fitting(self._train)
+
+@patch
+def update(self:App, _=None):
+    "Step 2 for a model trained here (found on disk, or just trained): train it on from its weights on its accounts' posts as they are now"
+    return self._fitting(self._update)
+
+@patch
+def _fitting(self:App, fit):
+    "Run a training step; when it fails, say so under the bar"
+    if self.state.busy: return False
     t0 = time.monotonic()
-    ok = self._train()
+    self.progress_label.value, self.phases.value = 'Getting ready: checking the settings and the base model...', phases_html('getting ready') # on screen at once
+    ok = fit()
     if not ok and self.state.busy is None: # failed, not refused while another step ran
         self.progress.bar_style = 'danger'
-        self.progress_label.value = f'Stopped after {time.monotonic() - t0:.0f} s: see the message below.'
+        self.progress_label.value, self.phases.value = f'Stopped after {time.monotonic() - t0:.0f} s: see the message below.', ''
     return ok
+
+@patch
+def _fit_kwargs(self:App, cfg:TrainConfig)->dict:
+    "What `train_and_publish` (and `update_model`) takes from the app, the progress widgets and the prompt of step 3"
+    return dict(wandb=None if self.wandb.value == 'auto' else self.wandb.value, prompt=check_prompt(self.prompt.value), n=int(self.n_posts.value),
+                no_copies=self.no_copies.value, progress=False, wandb_dir=self.cfg.wandb_dir or None,
+                callbacks=[progress_callback(self.progress, self.progress_label, self.curve, cfg.block_size, int(self.n_posts.value), self.phases)],
+                timings=words(self.progress_label, int(self.n_posts.value), self.phases))
+
+@patch
+def _start_fit(self:App, names:str, plan:str=''):
+    "Clear the figures of the run before, and say what trains"
+    self.progress.value, self.progress.bar_style = 0, 'info'
+    self.curve.value, self.out2.value = '', '' # a retrain never shows the loss of the run before
+    self.phases.value = phases_html('tokenizing')
+    self.msg2.value = message_html(f'Training on {names}... On a GPU this takes a few minutes; on a CPU, longer.' + (f' {plan}' if plan else ''))
 
 @patch
 @step('train', 'msg2')
@@ -405,29 +478,53 @@ def _train(self:App):
     if self.push.value:
         push = PushTo(self.repo_id.value.strip() or None, token=hub_token(), api=self.hub_api)
         push.resolve(ds.name) # the token works: known now, not after training
+    kw = self._fit_kwargs(cfg) # the prompt checked before anything changes
     old = (self.out2.value, self.curve.value, self.msg3.value)
-    self.progress.value, self.progress.bar_style = 0, 'info'
-    self.progress_label.value = f'Loading {cfg.base_model} and recording the data...'
+    self.progress_label.value = f'Loading {cfg.base_model} and tokenizing the posts...'
     cfg, plan = fitting_plan(cfg)
-    self.msg2.value = message_html(f'Training on {join_names(["@" + a.handle for a in ds.info.accounts])}... '
-                                   'On a GPU this takes a few minutes; on a CPU, longer.' + (f' {plan}' if plan else ''))
-    try:
-        run = train_and_publish(ds, Path(self.cfg.models_dir)/ds.name, cfg, wandb=None if self.wandb.value == 'auto' else self.wandb.value, push=push,
-                                data_dir=self.cfg.data_dir, prompt=self.prompt.value.strip(), n=self.cfg.n, no_copies=self.no_copies.value,
-                                callbacks=[progress_callback(self.progress, self.progress_label, self.curve, cfg.block_size, self.cfg.n)], progress=False,
-                                wandb_dir=self.cfg.wandb_dir or None, timings=words(self.progress_label, self.cfg.n))
+    self._start_fit(join_names(["@" + a.handle for a in ds.info.accounts]), plan)
+    try: run = train_and_publish(ds, Path(self.cfg.models_dir)/ds.name, cfg, push=push, data_dir=self.cfg.data_dir, **kw)
     except Exception:
         if self.state.run is not None: self.out2.value, self.curve.value, self.msg3.value = old # the model kept, with its results
         raise
-    waited = time.monotonic() - t0
+    self._trained(run, ds, push, time.monotonic() - t0)
+
+@patch
+@step('update', 'msg2')
+def _update(self:App):
+    from huggingtweets.sources import FetchOptions
+    run = self.state.run
+    if run is None or not self.state.here: raise UserError('Pick a model trained here in step 3 (or train one) first: "Train on newer posts" trains it on from where it is.')
+    t0 = time.monotonic()
+    kw = self._fit_kwargs(TrainConfig(block_size=int(run.train.config.get('block_size', self.cfg.block_size))))
+    old = (self.out2.value, self.curve.value, self.msg3.value)
+    self.progress_label.value = f'Downloading the newer posts of {run.record.name}...'
+    self._start_fit(join_names(["@" + a.handle for a in run.record.accounts]))
+    try: new = update_model(run.folder, opts=FetchOptions(progress=False), push=self.state.push, **kw)
+    except Exception:
+        self.out2.value, self.curve.value, self.msg3.value = old
+        raise
+    if new is None:
+        self.out2.value, self.curve.value, self.msg3.value = old
+        self.progress_label.value, self.phases.value = '', ''
+        self.msg2.value = message_html(f'No new post since {run.record.name} was trained: nothing to train on. It stays in step 3 as it is.', 'ok')
+        return
+    self._trained(new, None, self.state.push, time.monotonic() - t0)
+
+@patch
+def _trained(self:App, run:RunResult, ds, push, waited:float):
+    "Show a model that training just made, and hand it to step 3"
     self.state.run, self.state.trained, self.state.push, self.state.first_round, self.state.index, self.state.card = run, ds, push, True, None, None
+    self.state.here = True
     self._clear_predictions()
     self.state.predictions, self.state.copies = [], []
     worse = worse_than_base(run.train)
     self.progress.value, self.progress.bar_style = self.progress.max, 'danger' if worse else 'success'
     self.progress_label.value = f'Done in {waited:.0f} s: {run.train.steps:,} training steps, then the evaluation and the first posts.'
+    self.phases.value = phases_html(None)
     self.out2.value = run_html(run)
     self.hub_msg.value = ''
+    self._list_models()
     if worse:
         self.msg2.value = message_html(worse, 'error')
         self.msg3.value = message_html('The model in step 3 is worse than its base: its posts will read poorly. Train again with the change above.', 'warn')
@@ -435,20 +532,69 @@ def _train(self:App):
         self.msg2.value = message_html('The neural network is trained. Next: Step 3, "Run predictions".', 'ok')
         self.msg3.value = message_html('Type the start of a post and click "Run predictions" (or press Enter).')
 
+@patch
+def use_drive(self:App, on:bool):
+    "Train into Google Drive (mounted when it is not), or back into the local models folder; the list of step 3 follows"
+    from dataclasses import replace
+    if self.state.busy or (not on and Path(self.cfg.models_dir) == Path(self.local_models)): return
+    try: where = drive_models_dir(self.cfg.drive_mount, self.mount_drive) if on else Path(self.local_models)
+    except UserError as e:
+        self.msg2.value = error_html(e, self.secrets(), self.host)
+        self.drive.value = False # unticked: the models stay where they were
+        return
+    self.cfg = replace(self.cfg, models_dir=str(where))
+    self._list_models()
+    self.msg2.value = message_html(f'Models are written to {where}' + (': on Google Drive, they stay when this Colab machine goes.' if on else '.'), 'ok')
+
+@patch
+def _list_models(self:App):
+    "Offer the models on disk in step 3's list (a restart, or another session, made them); say which are being trained elsewhere"
+    found = saved_models(self.cfg.models_dir)
+    self.saved = {str(m.folder): m for m in found}
+    current = str(self.state.run.folder) if self.state.run is not None else None
+    self.models.options = [(m.label, str(m.folder)) for m in found]
+    self.models.value = current if current in self.saved else (str(found[0].folder) if found else None)
+    self.models_row.layout.display = None if found else 'none'
+    busy = training_elsewhere(self.cfg.models_dir) if self.state.busy not in ('train', 'update') else []
+    self.elsewhere.value = message_html(f'Being trained in another session now (a page closed or reloaded while it trained): {", ".join(busy)}. '
+                                        'It appears in this list when that training ends: click "Refresh".', 'info') if busy else ''
+
+@patch
+@step('open', 'msg3')
+def open_model(self:App, _=None):
+    "Step 3 on a model found on disk: load it, show what its training measured, and write posts with it"
+    from huggingtweets.generate import load_model
+    from huggingtweets.record import ModelRecord
+    m = self.saved.get(self.models.value or '')
+    if m is None: raise UserError('Pick a model in the list first (click "Refresh" to look again).')
+    if self.state.run is not None and Path(self.state.run.folder).resolve() == m.folder.resolve() and self.state.run.model is not None:
+        self.msg3.value = message_html(f'{m.folder.name} is the model in use.', 'ok'); return
+    self.msg3.value = message_html(f'Loading {m.folder.name}...')
+    record = ModelRecord.load(m.folder) # as it is now, not as listed
+    run = RunResult(record, m.folder, prompt=self.prompt.value.strip(), model=load_model(m.folder))
+    self.state.run, self.state.trained, self.state.first_round, self.state.index, self.state.card, self.state.here = run, None, False, None, None, m.here
+    self._clear_predictions()
+    self.state.predictions, self.state.copies = [], []
+    self.out2.value, self.curve.value, self.hub_msg.value = run_html(run), '', ''
+    self.msg2.value = message_html(f'{m.folder.name} is in step 3.' + (' "Train on newer posts" trains it on from where it is, on the posts its accounts wrote since.' if m.here else ''))
+    self.msg3.value = message_html(f'{m.folder.name} is ready: type the start of a post and click "Run predictions" (or press Enter).', 'ok')
+
 # %% ../nbs/20_app.ipynb #10e87956
 @patch
 @step('predict', 'msg3')
 def predict(self:App, _=None):
-    "Step 3: ten predictions from the prompt, with share links and card buttons"
+    "Step 3: predictions from the prompt (as many as Posts says, sampled with the knobs beside it), with share links and card buttons"
     from huggingtweets.memorize import TrainIndex, generate_new
     run = self.state.run
     if run is None: raise UserError('Train the neural network in Step 2 first.')
-    prompt = self.prompt.value.strip()
-    self.msg3.value = message_html(f'Writing {self.cfg.n} posts that start with "{prompt}"...')
-    if self.state.first_round and prompt == run.prompt and len(run.predictions) == self.cfg.n: preds, copies = run.predictions, run.copies
+    prompt, n = check_prompt(self.prompt.value), int(self.n_posts.value)
+    kw = self.sampling(run.model[0], prompt, run.model[1])
+    self.msg3.value = message_html(f'Writing {n} posts that start with "{prompt}"...')
+    same = (float(self.temperature.value), float(self.top_p.value), int(self.length.value)) == (self.cfg.temperature, self.cfg.top_p, self.cfg.length)
+    if self.state.first_round and same and prompt == run.prompt and len(run.predictions) == n: preds, copies = run.predictions, run.copies
     else:
-        if self.state.index is None: self.state.index = TrainIndex(list(dict.fromkeys(self.state.trained.train_texts)))
-        new = generate_new(run.model, prompt, self.cfg.n, self.state.index, max_rounds=3 if self.no_copies.value else 0)
+        if self.state.index is None: self.state.index = TrainIndex(self._training_posts())
+        new = generate_new(run.model, prompt, n, self.state.index, max_rounds=3 if self.no_copies.value else 0, **kw)
         preds, copies = [p.text for p in new], [p.copy_of for p in new]
     self.state.first_round = False
     self.state.prompt, self.state.predictions, self.state.copies = prompt, preds, copies
@@ -457,6 +603,33 @@ def predict(self:App, _=None):
     self.msg3.value = message_html('Share your favourites, or click "Card" to draw one as an image. '
                                    'These posts are written by a model: say so when you share them.'
                                    + (f' {marked} of them copy a training post: they are marked.' if marked else ''), 'warn' if marked else 'ok')
+
+PROMPT_CHARS = 100 # the share text holds 250 characters, about 70 of them its own: a longer prompt leaves the model's words out
+
+def check_prompt(text:str)->str:
+    "The prompt, stripped; a `UserError` when it is too long to leave the posts room (in the model, and in a share)"
+    p = str(text).strip()
+    if len(p) > PROMPT_CHARS: raise UserError(f'The prompt is {len(p):,} characters: keep it to {PROMPT_CHARS} at most, so that the posts have room to go on (and to fit in a share).')
+    return p
+
+@patch
+def sampling(self:App, tok, # The model's tokenizer
+             prompt:str, # The prompt, checked
+             model=None, # The model, for its context length
+            )->dict:
+    "Step 3's sampling settings for `generate`: temperature, top-p, and a `max_length` that leaves the prompt `length` new tokens, within the model's context"
+    used = 1 + len(tok(prompt, add_special_tokens=False).input_ids) # the start token, then the prompt
+    context = (getattr(model.config, 'n_positions', None) or getattr(model.config, 'max_position_embeddings', None)) if model is not None else None
+    room = int(self.length.value) if not context else min(int(self.length.value), context - used)
+    if room < 8: raise UserError(f'The prompt takes {used - 1} of the {context} tokens the model reads, which leaves no room to write: shorten it.')
+    return dict(temperature=float(self.temperature.value), top_p=float(self.top_p.value), max_length=used + room)
+
+@patch
+def _training_posts(self:App)->list[str]:
+    "The posts the model in step 3 trained on, to tell copies: from memory, else from its folder's training-posts.txt (none for a model trained elsewhere)"
+    if self.state.trained is not None: return list(dict.fromkeys(self.state.trained.train_texts))
+    f = Path(self.state.run.folder)/'training-posts.txt'
+    return f.read_text(encoding='utf-8').splitlines() if f.is_file() else []
 
 @patch
 def _clear_predictions(self:App):
@@ -468,7 +641,7 @@ def _clear_predictions(self:App):
 def _show_predictions(self:App):
     "The predictions as rows that wrap: the text, then its share links and its Card button below it when the page is narrow"
     self._clear_predictions()
-    handles = [a.handle for a in self.state.trained.info.accounts]
+    handles = [a.handle for a in self.state.run.record.accounts]
     url = self.state.run.url if http_url(self.state.run.url) else None
     rows = []
     for i, (p, c) in enumerate(zip(self.state.predictions, self.state.copies or [None] * len(self.state.predictions))):
@@ -508,7 +681,7 @@ def avatar(self:App, account):
 def card(self:App, i:int # The prediction's row, from 0
         ):
     "Draw prediction `i` as a PNG card, save it in the model folder and show it right below its row"
-    accounts = self.state.trained.info.accounts
+    accounts = self.state.run.record.accounts
     img = render_tweet_card(self.state.predictions[i], [a.user_name or a.handle for a in accounts], [a.handle for a in accounts],
                             [self.avatar(a) for a in accounts], dark=self.dark_cards.value)
     path = Path(self.state.run.folder)/'predictions'/f'{i + 1}.png'

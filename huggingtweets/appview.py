@@ -14,9 +14,10 @@ from .hub import NO_TOKEN
 from .pipeline import RunResult
 
 # %% auto #0
-__all__ = ['APP_NO_TOKEN', 'PLAIN', 'CSS', 'esc', 'message_html', 'plain_words', 'error_html', 'accounts_html', 'loss_svg',
-           'progress_callback', 'worse_than_base', 'PhaseWords', 'words', 'run_html', 'shorten', 'share_text',
-           'share_links', 'share_html', 'gpu_message', 'check_gpu', 'ScrollMark']
+__all__ = ['HOSTS', 'HOST_WORDS', 'APP_NO_TOKEN', 'PLAIN', 'CSS', 'PHASES', 'esc', 'message_html', 'detect_host', 'host_words',
+           'plain_words', 'error_html', 'accounts_html', 'loss_svg', 'phases_html', 'progress_callback',
+           'worse_than_base', 'PhaseWords', 'words', 'run_html', 'shorten', 'share_text', 'share_links', 'share_html',
+           'gpu_message', 'check_gpu', 'ScrollMark']
 
 # %% ../nbs/20b_appview.ipynb #22f214fc
 def esc(s)->str:
@@ -29,27 +30,56 @@ def message_html(text:str, # Plain text, escaped here
     "One message of a step's panel"
     return f'<div class="ht-msg ht-{kind}">{esc(text)}</div>'
 
-APP_NO_TOKEN = ('No Hugging Face token: in Colab, save a write token (from https://huggingface.co/settings/tokens) as HF_TOKEN in Secrets, '
-                'the key icon on the left, and run the set-up cell again; elsewhere set HF_TOKEN or run `hf auth login`.')
+HOSTS = ('colab', 'jupyter', 'voila')
 
-PLAIN = ((re.escape(NO_TOKEN), APP_NO_TOKEN),
-         (r'lower --learning-rate than', 'lower learning rate (in Advanced) than'),
+def detect_host(env:dict|None=None, # Environment variables; `os.environ` by default
+                modules=None, # Loaded modules; `sys.modules` by default
+               )->str:
+    "Where the app runs: 'colab' (Google Colab), 'voila' (a page that Voila serves: no cells, no file browser) or 'jupyter' (JupyterLab, Notebook, VS Code, a plain shell)"
+    import os, sys
+    env, modules = os.environ if env is None else env, sys.modules if modules is None else modules
+    if 'google.colab' in modules or env.get('COLAB_RELEASE_TAG'): return 'colab'
+    if env.get('VOILA_BASE_URL') or env.get('VOILA_SERVER_URL') or env.get('VOILA_REQUEST_URL'): return 'voila'
+    return 'jupyter'
+
+HOST_WORDS = { # what a user does, in the words of the host the app runs in
+    'colab': dict(token='in Colab, save a write token (from https://huggingface.co/settings/tokens) as HF_TOKEN in Secrets, the key icon on the left, and run the set-up cell again',
+                  x_token='save it as X_BEARER_TOKEN in Secrets (the key icon on the left), then run the set-up cell again',
+                  gpu='switch the runtime to a GPU: Runtime > Change runtime type > Hardware accelerator: GPU (T4) > Save, then Runtime > Run all'),
+    'jupyter': dict(token='set HF_TOKEN to a write token (from https://huggingface.co/settings/tokens) where Jupyter starts, or run `hf auth login` in a terminal, then restart the kernel',
+                    x_token='set X_BEARER_TOKEN where Jupyter starts, then restart the kernel',
+                    gpu='run this notebook on a machine with a GPU, or open it in Colab (the badge at the top of the notebook)'),
+    'voila': dict(token='whoever runs this page sets HF_TOKEN (a write token) before starting Voila; until then the model stays on the server',
+                  x_token='whoever runs this page sets X_BEARER_TOKEN before starting Voila',
+                  gpu='whoever runs this page can serve it from a machine with a GPU'),
+}
+
+def host_words(host:str|None=None)->dict:
+    "The words of `host` (detected when None)"
+    return HOST_WORDS.get(host or detect_host(), HOST_WORDS['jupyter'])
+
+APP_NO_TOKEN = 'No Hugging Face token: ' + HOST_WORDS['colab']['token'] + '.'
+
+PLAIN = (         (r'lower --learning-rate than', 'lower learning rate (in Advanced) than'),
          (r'change it, or leave it out for the default', 'change it in Advanced, or put back its default'),
          (r': push it later with `huggingtweets push [^`]*`', ': push it later with "Push to the Hub" in step 3'),
          (r' \(`huggingtweets train` writes models/NAME\)', ''), (r'the folder `huggingtweets train` wrote', 'a model folder'),
          (r'name its layers with --lora-targets', 'choose another base model'))
 
-def plain_words(text:str)->str:
-    "A library message in the app's words: the app's buttons and panels where the library names command-line options"
+def plain_words(text:str, host:str|None=None, # 'colab', 'jupyter' or 'voila'; detected when None
+               )->str:
+    "A library message in the app's words: the app's buttons and panels where the library names command-line options, the host's where it names a token"
+    text = text.replace(NO_TOKEN, 'No Hugging Face token: ' + host_words(host)['token'] + '.')
     for pat, new in PLAIN: text = re.sub(pat, new, text)
     return text
 
 def error_html(e:BaseException,
                secrets:list[str]=(), # Strings to mask wherever they show, such as tokens
+               host:str|None=None, # Whose words: 'colab', 'jupyter' or 'voila'; detected when None
               )->str:
     "A `UserError`'s sentence, or a short line with the traceback folded in `<details>`; `secrets` masked"
     secrets = list(secrets) + env_secrets()
-    if isinstance(e, UserError): return message_html(mask_secrets(plain_words(str(e)), secrets), 'error')
+    if isinstance(e, UserError): return message_html(mask_secrets(plain_words(str(e), host), secrets), 'error')
     first = mask_secrets((str(e).strip().splitlines() or [''])[0][:300], secrets)
     tb = mask_secrets(''.join(traceback.format_exception(type(e), e, e.__traceback__)), secrets)
     return (f'<div class="ht-msg ht-error">Something went wrong: {esc(type(e).__name__)}: {esc(first)}'
@@ -104,6 +134,19 @@ html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-curve polyline {fill: none; stroke: var(--ht-link); stroke-width: 2}
 .ht-curve text {fill: var(--ht-fg); font-size: 11px}
 .ht-curve line {stroke: var(--ht-line)}
+.ht-scroll {max-width: 100%; overflow-x: auto}
+.ht-table th, .ht-table td {overflow-wrap: anywhere}
+.ht-scroll-hint {display: none; opacity: .8; font-size: .9em}
+.ht-app .widget-label.ht-wrap {white-space: normal; overflow-wrap: anywhere; height: auto; min-height: 1.4em; line-height: 1.4; overflow: visible; text-overflow: clip}
+.ht-phases {display: flex; flex-wrap: wrap; gap: 2px 12px; list-style: none; padding: 0; margin: 4px 0}
+.ht-phase {opacity: .6}
+.ht-phase.ht-done {opacity: .85}
+.ht-phase.ht-now {opacity: 1; font-weight: bold}
+.ht-knobs .widget-inline-hbox {width: auto}
+@media (max-width: 600px) {
+  .ht-table th, .ht-table td {padding: 4px 6px}
+  .ht-scroll-hint {display: block}
+}
 </style>'''
 
 # %% ../nbs/20b_appview.ipynb #81f449a7
@@ -116,7 +159,8 @@ def accounts_html(curated:list[Curated], # The accounts fetched so far
     rows = ''.join(f'<tr><td>{label}</td>' + ''.join(f'<td>{getattr(s, k):,}</td>' for s in st) + '</tr>' for label, k in STAT_ROWS)
     rows += '<tr><td>Languages</td>' + ''.join(f'<td>{esc(languages_text(s.languages))}</td>' for s in st) + '</tr>'
     if any(s.rule != 'original' for s in st): rows += '<tr><td>Words counted</td>' + ''.join(f"<td>{'by letters' if s.rule != 'original' else 'by spaces'}</td>" for s in st) + '</tr>'
-    out = [f'<table class="ht-table"><tr><th></th>{head}</tr>{rows}</table>']
+    hint = '<div class="ht-scroll-hint" aria-hidden="true">Scroll the table sideways to see every account →</div>' if len(st) > 1 else ''
+    out = [f'{hint}<div class="ht-scroll" role="region" tabindex="0" aria-label="Posts of each account"><table class="ht-table"><tr><th></th>{head}</tr>{rows}</table></div>']
     for c in curated:
         step = max(1, len(c.texts) // samples)
         picks = c.texts[::step][:samples]
@@ -141,11 +185,22 @@ def loss_svg(points:list[tuple[int, float]], # (step, loss) pairs
             f'<text x="34" y="{height - 2}">step {x0}</text><text x="{width - 6}" y="{height - 2}" text-anchor="end">loss · step {x1}</text></svg>')
 
 # %% ../nbs/20b_appview.ipynb #9195d265
+PHASES = ('getting ready', 'tokenizing', 'training', 'evaluating', 'sample posts', 'saving')
+
+def phases_html(now:str|None, # The phase that runs (one of `PHASES`); None: all done
+               )->str:
+    "The phases of a training as a line, the one that runs marked (and said to screen readers), those before it ticked"
+    i = PHASES.index(now) if now in PHASES else len(PHASES)
+    items = [f'<li class="ht-phase ht-done">✓ {p}</li>' if k < i else f'<li class="ht-phase ht-now" aria-current="step">{p}…</li>' if k == i
+             else f'<li class="ht-phase">{p}</li>' for k, p in enumerate(PHASES)]
+    return f'<ol class="ht-phases" aria-label="Phases of the training">{"".join(items)}</ol>'
+
 def progress_callback(bar:W.IntProgress, # Moves with the steps
                       label:W.Label, # Says which step, the loss, the speed and the time left
                       curve:W.HTML|None=None, # Shows the loss curve
                       block:int=0, # Tokens a block, for the speed
                       n:int=10, # Posts written after training, for the words of that phase
+                      phases:W.HTML|None=None, # Names the phase: training, then evaluating
                      ):
     "A `TrainerCallback` that moves `bar`, `label` and `curve` with the training steps, and says what follows them"
     from transformers import TrainerCallback
@@ -154,6 +209,7 @@ def progress_callback(bar:W.IntProgress, # Moves with the steps
         def on_train_begin(self, args, state, control, **kwargs):
             bar.max, bar.value, bar.bar_style = max(1, state.max_steps), 0, 'info'
             label.value, self.t0, self.points = f'Training: step 0 of {bar.max}', time.monotonic(), []
+            if phases is not None: phases.value = phases_html('training')
         def on_log(self, args, state, control, logs=None, **kwargs):
             if logs and 'loss' in logs:
                 self.loss = logs['loss']
@@ -170,6 +226,7 @@ def progress_callback(bar:W.IntProgress, # Moves with the steps
         def on_train_end(self, args, state, control, **kwargs):
             bar.value = bar.max
             label.value = f'Training done in {time.monotonic() - self.t0:.0f} s. Measuring the validation loss on the held-out posts...'
+            if phases is not None: phases.value = phases_html('evaluating')
         def on_evaluate(self, args, state, control, **kwargs):
             if state.global_step >= bar.max: label.value = f'Writing {n} posts, saving the model and its card...' if n else 'Saving the model and its card...'
     return ProgressCallback()
@@ -186,15 +243,17 @@ class PhaseWords(dict):
     "Seconds by phase (`pipeline.phase` adds to it as each ends) that also tell `label` what comes next, so the wait after the bar has its words"
     NEXT = {'train': 'Writing {n} posts that start with the prompt...', 'predictions': 'Measuring how often the model copies a training post...',
             'memorization': 'Saving the model and writing its card...', 'save': 'Recording the model...'}
-    label, n = None, 10 # set on the instance: a plain copy (as `dataclasses.asdict` makes) says nothing
+    PHASE = {'train': 'sample posts', 'memorization': 'saving'}
+    label, n, phases = None, 10, None # set on the instance: a plain copy (as `dataclasses.asdict` makes) says nothing
     def __setitem__(self, k, v):
         super().__setitem__(k, v)
         if self.label is not None and k in self.NEXT: self.label.value = self.NEXT[k].format(n=self.n)
+        if self.phases is not None and k in self.PHASE: self.phases.value = phases_html(self.PHASE[k])
 
-def words(label, n:int)->PhaseWords:
-    "A `PhaseWords` that tells `label`"
+def words(label, n:int, phases=None)->PhaseWords:
+    "A `PhaseWords` that tells `label` (and `phases`, a `W.HTML`)"
     w = PhaseWords()
-    w.label, w.n = label, n
+    w.label, w.n, w.phases = label, n, phases
     return w
 
 def run_html(r:RunResult, # What `train_and_publish` returned
@@ -250,19 +309,20 @@ def share_html(links:dict)->str:
     return '<span class="ht-share">' + ''.join(f'<a href="{esc(u)}" target="_blank" rel="noopener">Post on {esc(k)}</a>' for k, u in links.items()) + '</span>'
 
 # %% ../nbs/20b_appview.ipynb #509bd22d
-def gpu_message()->tuple[bool, str]:
-    "Whether a CUDA GPU is visible, and what to tell the user"
+def gpu_message(host:str|None=None, # 'colab', 'jupyter' or 'voila'; detected when None
+               )->tuple[bool, str]:
+    "Whether a CUDA GPU is visible, and what to tell the user, in the host's words"
     import torch
     if torch.cuda.is_available(): return True, f'GPU found: {torch.cuda.get_device_name()}. Training takes a few minutes.'
+    how = host_words(host)['gpu']
     return False, ('No GPU found: training will run on the CPU, which works but is slow (minutes for a small account, '
                    'an hour or more for a large one; a smaller base model such as distilgpt2 in Advanced helps). '
-                   'In Colab, switch the runtime to a GPU: Runtime > Change runtime type > Hardware accelerator: GPU (T4) > Save, '
-                   'then Runtime > Run all.')
+                   f'For a GPU, {how}.')
 
-def check_gpu():
+def check_gpu(host:str|None=None):
     "The GPU check, as HTML for a notebook cell"
     from IPython.display import HTML
-    ok, text = gpu_message()
+    ok, text = gpu_message(host)
     return HTML(CSS + f'<div class="ht-app">{message_html(text, "ok" if ok else "warn")}</div>')
 
 # %% ../nbs/20b_appview.ipynb #11d4592b

@@ -4,7 +4,7 @@
 
 # %% ../nbs/20c_session.ipynb #2c041d56
 from __future__ import annotations
-import os
+import os, sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from .core import UserError
@@ -12,9 +12,11 @@ from .clean import Curated
 from .dataset import PostsDataset
 from .hub import PushTo
 from .pipeline import RunResult
+from .record import ModelRecord, LocalRecord, RECORD
 
 # %% auto #0
-__all__ = ['AppConfig', 'AppState']
+__all__ = ['KERNEL_KEY', 'AppConfig', 'AppState', 'SavedModel', 'saved_models', 'training_elsewhere', 'kernel_app',
+           'drive_models_dir']
 
 # %% ../nbs/20c_session.ipynb #dab23e99
 @dataclass
@@ -37,10 +39,15 @@ class AppConfig:
     repo_id:str='' # The Hub repository ('': YOUR_USER/NAME)
     prompt:str='My dream is' # The prompt box's start
     n:int=10 # Predictions a round
+    temperature:float=1.0 # Step 3's sampling temperature
+    top_p:float=0.95 # Step 3's top-p
+    length:int=150 # Tokens step 3's posts may have after the prompt
     no_copies:bool=True # Resample predictions that copy a training post
     data_seed:int=-1 # Seed of the dataset's shuffles (-1: drawn and recorded)
     avatars:bool=True # Download the accounts' avatars for the PNG cards
     max_upload_mb:float=300 # The largest file the upload button takes, in MiB (checked in the browser, before sending)
+    drive_mount:str='/content/drive' # Where Colab mounts Google Drive, for "Keep models on Google Drive"
+    host:str='' # Whose words the app speaks: 'colab', 'jupyter' or 'voila' ('': detected)
     autorun:bool=False # `App.show` also clicks the step's button: for tests and unattended runs
 
     @classmethod
@@ -80,6 +87,84 @@ class AppState:
     first_round:bool=False # `run.predictions` (made at the end of training) are yet to be shown
     card:Path|None=None # The last PNG card
     avatars:dict=field(default_factory=dict) # handle -> avatar image or None
+    here:bool=False # `run` was trained on this machine: step 2 can train it on newer posts
     pending:Path|None=None # An upload that waits for its owner's handle
     busy:str|None=None # The step that runs
     log:str='' # What the last step printed
+
+# %% ../nbs/20c_session.ipynb #5e55f001
+@dataclass
+class SavedModel:
+    "A model folder the app finds on disk, with its record"
+    folder:Path # models/NAME
+    record:ModelRecord # What it knows of itself
+    here:bool # Trained on this machine (it has its local record): step 2 can train it on newer posts
+
+    @property
+    def label(self)->str:
+        "How the model list names it: the accounts, the version and the validation loss"
+        t = self.record.train
+        bits = [' & '.join('@' + a.handle for a in self.record.accounts)] + ([f'version {self.record.version}'] if self.record.version > 1 else [])
+        if t.valid_loss is not None: bits.append(f'validation loss {t.valid_loss:.2f}')
+        return f'{self.folder.name} ({", ".join(bits)})'
+
+def saved_models(models_dir:str|Path, # Where the app writes its models, a folder each
+                )->list[SavedModel]:
+    "The models in `models_dir` that the app can use, newest first: a folder with its weights and a record that reads (others are left out)"
+    from huggingtweets.core import is_model_folder
+    out = []
+    d = Path(models_dir)
+    if not d.is_dir(): return out
+    for f in d.iterdir():
+        if f.name.startswith('.') or not f.is_dir() or f.is_symlink() or not (f/RECORD).is_file() or not is_model_folder(f): continue
+        try: out.append(SavedModel(f, ModelRecord.load(f), LocalRecord.load(f) is not None))
+        except UserError: continue # damaged by hand: not offered
+    return sorted(out, key=lambda m: -(m.folder/RECORD).stat().st_mtime)
+
+def training_elsewhere(models_dir:str|Path, # Where the app writes its models
+                      )->list[str]:
+    "The models being trained now by another run (another kernel, a page closed or reloaded while it trained): their `core.one_run` lock is held"
+    try: import fcntl
+    except ImportError: return [] # no flock here (Windows): `core.one_run` does not lock either
+    d, out = Path(models_dir), []
+    if not d.is_dir(): return out
+    for lock in sorted(d.glob('.*.lock')):
+        try: fd = os.open(lock, os.O_RDONLY)
+        except OSError: continue
+        try: fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError: out.append(lock.name[1:-len('.lock')])
+        finally: os.close(fd)
+    return out
+
+# %% ../nbs/20c_session.ipynb #5e55f002
+KERNEL_KEY = '_huggingtweets_app' # where a kernel keeps its app: a name in the IPython shell's user namespace
+
+def kernel_app(make, # Makes the app when this kernel has none yet
+               shell=None, # The IPython shell; `get_ipython()` by default (None outside IPython: a new app each time)
+              ):
+    "The app this kernel keeps: made once, then the same one (its session, its state) every time a cell asks again"
+    if shell is None and 'IPython' in sys.modules:
+        from IPython import get_ipython
+        shell = get_ipython()
+    if shell is None: return make()
+    app = shell.user_ns.get(KERNEL_KEY)
+    if app is None: app = shell.user_ns[KERNEL_KEY] = make()
+    return app
+
+# %% ../nbs/20c_session.ipynb #5e55f003
+def drive_models_dir(mount:str|Path='/content/drive', # Where Colab mounts Google Drive
+                     mount_drive=None, # Mounts it, as `google.colab.drive.mount` does (asking the user to allow it); Colab's when None
+                    )->Path:
+    "The models folder on Google Drive, `MyDrive/huggingtweets/models`, mounting Drive first when it is not; a `UserError` when it can't be had"
+    mount = Path(mount)
+    if not (mount/'MyDrive').is_dir():
+        if mount_drive is None:
+            try: from google.colab import drive
+            except ImportError: raise UserError('Google Drive can be used from Colab only: untick "Keep models on Google Drive".') from None
+            mount_drive = drive.mount
+        try: mount_drive(str(mount))
+        except Exception as e: raise UserError(f'Google Drive was not mounted ({type(e).__name__}): allow the access Colab asks for, or untick "Keep models on Google Drive".') from None
+        if not (mount/'MyDrive').is_dir(): raise UserError(f'Google Drive was not mounted at {mount}: allow the access Colab asks for, or untick "Keep models on Google Drive".')
+    d = mount/'MyDrive'/'huggingtweets'/'models'
+    d.mkdir(parents=True, exist_ok=True)
+    return d

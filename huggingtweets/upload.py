@@ -66,10 +66,13 @@ def mb(n:int)->str:
     "Bytes as megabytes, for people"
     return f'{n / 1e6:,.1f} MB' if n < 1e9 else f'{n / 1e9:,.2f} GB'
 
-def too_large(name:str, size:int, limit:int)->str:
+def too_large(name:str, size:int, limit:int,
+              host:str='colab', # Where the app runs: 'colab', 'jupyter' or 'voila', for the way round the limit that it has
+             )->str:
     "The one sentence that refuses a file over the upload limit, and says what to do"
-    return (f'{name} is {mb(size)}, more than the {mb(limit)} this page takes: upload data/tweets.js from the archive alone (usually a few MB), '
-            f'or put the zip in the Files panel on the left (or in Drive) and type archive:/content/{name} in the first box.')
+    other = {'colab': f', or put the zip in the Files panel on the left (or in Drive) and type archive:/content/{name} in the first box',
+             'jupyter': f', or copy the zip beside this notebook (the file browser on the left takes it) and type archive:{name} in the first box'}.get(host, '')
+    return f'{name} is {mb(size)}, more than the {mb(limit)} this page takes: upload data/tweets.js from the archive alone (usually a few MB){other}.'
 
 # %% ../nbs/20a_upload.ipynb #244564a6
 class Receiver:
