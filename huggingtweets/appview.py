@@ -105,6 +105,7 @@ html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-app button:focus-visible, .ht-app input:focus-visible, .ht-app select:focus-visible, .ht-app textarea:focus-visible,
 .ht-app a:focus-visible, .ht-app summary:focus-visible, .ht-app img:focus {outline: 3px solid var(--ht-ring) !important; outline-offset: 2px !important} /* the page's text colour around the blue buttons; ipywidgets draws 1 px */
 .ht-card-img {display: block; width: 100%; max-width: 600px; height: auto}
+.jp-RenderedMarkdown code {white-space: pre-wrap; overflow-wrap: anywhere} /* long names wrap on a phone: the text never scrolls sideways */
 .jp-RenderedHTMLCommon a:link, .jp-RenderedHTMLCommon a:visited, .jp-RenderedMarkdown a, .ht-app a {text-decoration: underline !important} /* links told apart by more than colour, in the notebook's text too */
 .ht-pre {max-height: 240px; overflow: auto; font-size: 11px; white-space: pre-wrap}
 .ht-table {border-collapse: collapse; margin: 6px 0}
@@ -119,7 +120,7 @@ html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-app .widget-hbox {flex-wrap: wrap; gap: 4px 8px; max-width: 100%}
 .ht-app .widget-button, .ht-app .widget-toggle-button, .ht-upload {flex: 0 0 auto; max-width: 100%; overflow: visible}
 .ht-app .widget-text, .ht-app .widget-combobox, .ht-app .widget-inline-hbox {max-width: 100%}
-.ht-app .widget-html, .ht-app .widget-html-content {max-width: 100%; overflow-x: auto}
+.ht-app .widget-html, .ht-app .widget-html-content {max-width: 100%; overflow-x: auto; overflow-wrap: anywhere}
 .ht-uploader {display: inline-flex; align-items: center; gap: 8px; max-width: 100%}
 .ht-upload-status {opacity: .8}
 .ht-copy {width: 100%; max-width: 640px; font-family: monospace; font-size: 12px; padding: 2px 4px}
@@ -130,7 +131,7 @@ html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-num {opacity: .7}
 .ht-share a {margin-right: 10px; white-space: nowrap}
 .ht-card {padding: 6px 0; border-bottom: 1px solid var(--ht-line)}
-.ht-curve {margin: 4px 0}
+.ht-curve {margin: 4px 0; max-width: 100%; height: auto} /* narrower on a phone, never scrolled */
 .ht-curve polyline {fill: none; stroke: var(--ht-link); stroke-width: 2}
 .ht-curve text {fill: var(--ht-fg); font-size: 11px}
 .ht-curve line {stroke: var(--ht-line)}
@@ -179,7 +180,7 @@ def loss_svg(points:list[tuple[int, float]], # (step, loss) pairs
     sx = lambda x: 34 + (x - x0) / max(x1 - x0, 1e-9) * (width - 40)
     sy = lambda y: 6 + (y1 - y) / max(y1 - y0, 1e-9) * (height - 22)
     line = ' '.join(f'{sx(x):.1f},{sy(y):.1f}' for x, y in points)
-    return (f'<svg class="ht-curve" width="{width}" height="{height}" role="img" aria-label="training loss">'
+    return (f'<svg class="ht-curve" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="training loss">'
             f'<line x1="34" y1="{height - 16}" x2="{width - 6}" y2="{height - 16}"/><polyline points="{line}"/>'
             f'<text x="0" y="12">{y1:.2f}</text><text x="0" y="{height - 16}">{y0:.2f}</text>'
             f'<text x="34" y="{height - 2}">step {x0}</text><text x="{width - 6}" y="{height - 2}" text-anchor="end">loss · step {x1}</text></svg>')

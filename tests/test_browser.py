@@ -105,7 +105,7 @@ def axe():
             const sel = ['.ht-app', '.jp-RenderedMarkdown', '.jp-RenderedHTMLCommon'].filter(s => document.querySelector(s));
             const r = await axe.run({ include: sel.map(s => [s]) }, { resultTypes: ['violations'] });
             return r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
-                                            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ': ' + n.failureSummary) })); }""")
+                                            nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ': ' + n.failureSummary + '\\n' + n.html.slice(0, 300)) })); }""")
         bad = [v for v in found if v['impact'] in ('critical', 'serious')]
         assert not bad, f'axe-core at "{step}":\n' + json.dumps(bad, indent=1)
         return found
@@ -251,6 +251,7 @@ def test_three_steps_in_jupyterlab(lab, axe, tmp_path):
             page = browser.new_page(viewport={'width': 1280, 'height': 2400})
             page.goto(lab['nb'], timeout=120_000)
             expect(page.locator('.jp-Notebook')).to_be_visible(timeout=120_000)
+            page.evaluate('window.jupyterapp.shell.collapseLeft()') # the file browser closed, as on a phone, where it would take the screen
             lab_command(page, 'notebook:run-all-cells')
             box = page.get_by_label('Account 1')
             expect(box).to_be_visible(timeout=120_000)
@@ -284,6 +285,7 @@ def test_three_steps_in_jupyterlab(lab, axe, tmp_path):
             texts = preds.all_inner_texts()
             card_button = page.get_by_role('button', name='Card for post 1', exact=True)
             run = page.get_by_role('button', name='Run predictions')
+            expect(run).to_be_enabled() # the round is over
             run.focus(); page.keyboard.press('Shift+Tab'); page.keyboard.press('Tab') # reached by the keyboard: :focus-visible
             expect(run).to_be_focused()
             ring = focus_ring(page, run) # a visible focus ring on the blue button: 2 px or more, not the faint default
@@ -292,6 +294,7 @@ def test_three_steps_in_jupyterlab(lab, axe, tmp_path):
             img = page.locator('.ht-card-img')
             expect(img).to_have_attribute('alt', re.compile(r'^Post 1 drawn as a card: "My dream is.*", written by an AI trained on the posts of @'), timeout=30_000)
             expect(img).to_be_focused(timeout=10_000)
+            expect(card_button).to_be_enabled() # the card step is over
             page.keyboard.press('Shift+Tab')
             expect(card_button).to_be_focused()
             links = page.locator('.jp-RenderedMarkdown a:not(.jp-InternalAnchorLink)') # the notebook's text links (not its headings' ¶)
@@ -316,9 +319,17 @@ def test_three_steps_in_jupyterlab(lab, axe, tmp_path):
             axe(page, 'lab: after a reload')
             # A kernel restart: the model on disk is found, and step 3 goes on
             lab_command(page, 'notebook:restart-run-all')
-            page.locator('.jp-Dialog').get_by_role('button', name=re.compile('Restart|Confirm')).click()
-            expect(run).to_be_enabled(timeout=120_000)
-            expect(page.get_by_text(re.compile('jill-wrencrumb'))).not_to_have_count(0)
+            page.locator('.jp-Dialog .jp-mod-accept').click() # "Confirm Kernel Restart"
+            expect(preds).to_have_count(0, timeout=120_000) # the old app's outputs gone: a new kernel, a new app
+            expect(page.locator('.ht-step3 .jupyter-widgets-disconnected')).to_have_count(0, timeout=120_000)
+            models = page.get_by_label('Model', exact=True)
+            expect(models).to_be_visible(timeout=120_000) # the new kernel's app lists the model on disk
+            expect(models.locator('option')).to_contain_text([re.compile(r'^jill-wrencrumb\s\(@wrencrumb\s&\s@jill,\svalidation\sloss')], timeout=120_000) # \s: ipywidgets writes no-break spaces
+            expect(run).to_be_disabled()
+            axe(page, 'lab: a kernel restart, the model listed')
+            page.get_by_role('button', name='Use this model').click()
+            expect(page.get_by_text('jill-wrencrumb is ready')).to_be_visible(timeout=60_000)
+            expect(run).to_be_enabled()
             run.click()
             expect(preds).to_have_count(10, timeout=60_000)
             page.screenshot(path=str(SHOTS/'lab-restart.png'), full_page=True)
