@@ -160,7 +160,7 @@ def accounts_html(curated:list[Curated], # The accounts fetched so far
     rows = ''.join(f'<tr><td>{label}</td>' + ''.join(f'<td>{getattr(s, k):,}</td>' for s in st) + '</tr>' for label, k in STAT_ROWS)
     rows += '<tr><td>Languages</td>' + ''.join(f'<td>{esc(languages_text(s.languages))}</td>' for s in st) + '</tr>'
     if any(s.rule != 'original' for s in st): rows += '<tr><td>Words counted</td>' + ''.join(f"<td>{'by letters' if s.rule != 'original' else 'by spaces'}</td>" for s in st) + '</tr>'
-    hint = '<div class="ht-scroll-hint" aria-hidden="true">Scroll the table sideways to see every account →</div>' if len(st) > 1 else ''
+    hint = '<div class="ht-scroll-hint" aria-hidden="true">Scroll the table sideways to see every account →</div>' if len(st) > 2 else '' # two accounts fit 390 px
     out = [f'{hint}<div class="ht-scroll" role="region" tabindex="0" aria-label="Posts of each account"><table class="ht-table"><tr><th></th>{head}</tr>{rows}</table></div>']
     for c in curated:
         step = max(1, len(c.texts) // samples)

@@ -46,7 +46,7 @@ def test_committed_clean():
     from configparser import ConfigParser
     cfg = ConfigParser(delimiters=['=']); cfg.read(ROOT/'settings.ini')
     assert f"git+{cfg['DEFAULT']['git_url']}'" in colab[0].source and 'Installing huggingtweets failed' in colab[0].source  # from settings.ini, and says what to do
-    assert [c.source for c in code if 'app.show(' in c.source] == ['app = App(AppConfig.from_env())\napp.show(1)', 'app.show(2)', 'app.show(3)']
+    assert [c.source for c in code if 'app.show(' in c.source] == ['app = App.for_kernel(AppConfig.from_env()) # the same app when this cell runs again: nothing is lost\napp.show(1)', 'app.show(2)', 'app.show(3)']
 
 def test_demo_runs(tmp_path, monkeypatch):
     texts = sample_tweets(300)

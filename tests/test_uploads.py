@@ -1,10 +1,10 @@
 "Uploads in the app: each in a place of its own, bounded by what it announced and by the limit, an owner asked for when the archive names none, an empty one refused; fed the messages the upload button's script sends."
-import io, json, zipfile
+import zipfile
 from pathlib import Path
 import pytest
 import fastcore.test as fct
 from util import make_archive, sample_tweets
-from test_app import make_app, send_file, tiny, archive
+from test_app import make_app, send_file, tiny, archive # noqa: F401 (tiny and archive are fixtures)
 from huggingtweets.upload import upload_place, x_handle
 from huggingtweets.core import UserError
 
