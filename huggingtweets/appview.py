@@ -105,6 +105,7 @@ html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-app button:focus-visible, .ht-app input:focus-visible, .ht-app select:focus-visible, .ht-app textarea:focus-visible,
 .ht-app a:focus-visible, .ht-app summary:focus-visible, .ht-app img:focus {outline: 3px solid var(--ht-ring) !important; outline-offset: 2px !important} /* the page's text colour around the blue buttons; ipywidgets draws 1 px */
 .ht-card-img {display: block; width: 100%; max-width: 600px; height: auto}
+.ht-app .ht-card-img:focus {outline-offset: -4px !important} /* inside the image: the box around it would clip a ring outside */
 .jp-RenderedMarkdown code {white-space: pre-wrap; overflow-wrap: anywhere} /* long names wrap on a phone: the text never scrolls sideways */
 .jp-RenderedHTMLCommon a:link, .jp-RenderedHTMLCommon a:visited, .jp-RenderedMarkdown a, .ht-app a {text-decoration: underline !important} /* links told apart by more than colour, in the notebook's text too */
 .ht-pre {max-height: 240px; overflow: auto; font-size: 11px; white-space: pre-wrap}

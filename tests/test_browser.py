@@ -178,6 +178,7 @@ def test_three_steps_in_chromium(voila, axe):
             expect(page.get_by_text('Card 1 saved to')).to_be_visible(timeout=30_000)
             expect(page.locator('.ht-card-img')).to_have_attribute('alt', re.compile(r'^Post 1 drawn as a card: "My dream is.*", written by an AI trained on the posts of @wrencrumb$'))
             expect(page.locator('.ht-card-img')).to_be_focused() # the keyboard (and a screen reader) lands on the card just drawn
+            page.locator('.ht-card').screenshot(path=str(SHOTS/'demo-card-focused.png')) # its focus ring, to look at
             expect(page.get_by_role('button', name='Use as model card thumbnail')).to_be_enabled()
             expect(page.locator('.ht-step3 img')).to_be_visible()
             page.locator('.ht-step3').screenshot(path=str(SHOTS/'demo-step3-predictions.png'))
