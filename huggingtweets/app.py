@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_app.ipynb #7242d0b9
 from __future__ import annotations
-import contextlib, functools, io, os, re, shutil, time, warnings
+import base64, contextlib, functools, io, os, re, shutil, time, warnings
 from pathlib import Path
 import ipywidgets as W
 from fastcore.basics import patch
@@ -145,7 +145,7 @@ class App:
         self.table = W.VBox([], layout=W.Layout(width='100%'))
         self.table.add_class('ht-predictions')
         self.card_buttons:list[W.Button] = []
-        self.card_image = W.Image(format='png', layout=W.Layout(width='100%', max_width='600px'))
+        self.card_image = W.HTML(layout=W.Layout(width='100%', max_width='600px')) # an <img> with alt text (ipywidgets' Image has none)
         self.thumb_button = W.Button(description='Use as model card thumbnail', icon='image', layout=W.Layout(width='auto', align_self='flex-start'))
         self.card_msg = W.HTML()
         self.card_mark = ScrollMark()
@@ -688,7 +688,9 @@ def card(self:App, i:int # The prediction's row, from 0
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path)
     self.state.card = path
-    self.card_image.value = path.read_bytes()
+    who = ', '.join(f'@{a.handle}' for a in accounts)
+    alt = f'Post {i + 1} drawn as a card: "{self.state.predictions[i]}", written by an AI trained on the posts of {who}'
+    self.card_image.value = f'<img class="ht-card-img" tabindex="-1" alt="{esc(alt)}" src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}">'
     rows = [r for r in self.table.children if r is not self.card_box]
     self.table.children = rows[:i + 1] + [self.card_box] + rows[i + 1:]
     self.card_msg.value = message_html(f'Card {i + 1} saved to {path}.', 'ok')

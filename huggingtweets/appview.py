@@ -89,7 +89,8 @@ def error_html(e:BaseException,
 CSS = '''<style>
 .ht-app {--ht-fg: var(--colab-primary-text-color, var(--jp-ui-font-color1, inherit));
   --ht-line: var(--colab-border-color, var(--jp-border-color2, rgba(127,127,127,.35)));
-  --ht-link: var(--colab-anchor-color, var(--jp-content-link-color, #3b82f6)); color: var(--ht-fg)}
+  --ht-link: var(--colab-anchor-color, var(--jp-content-link-color, #3b82f6)); color: var(--ht-fg);
+  --ht-ring: var(--colab-primary-text-color, var(--jp-ui-font-color1, #1a1a1a))}
 html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-app .widget-html-content, .ht-app .widget-label {color: var(--ht-fg); line-height: 1.4}
 .ht-app h3 {margin: 4px 0; font-size: 1.1em}
@@ -98,6 +99,15 @@ html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-ok {--ht-accent: var(--jp-success-color1, #22a06b)}
 .ht-warn {--ht-accent: var(--jp-warn-color1, #e8a400)}
 .ht-error {--ht-accent: var(--jp-error-color1, #e5484d)}
+.ht-msg.ht-ok::before {content: "\\2714\\FE0E  Success: "; font-weight: bold}
+.ht-msg.ht-warn::before {content: "\\26A0\\FE0E  Warning: "; font-weight: bold}
+.ht-msg.ht-error::before {content: "\\2716\\FE0E  Error: "; font-weight: bold}
+.ht-app button:focus-visible, .ht-app input:focus-visible, .ht-app select:focus-visible, .ht-app textarea:focus-visible,
+.ht-app a:focus-visible, .ht-app summary:focus-visible, .ht-app img:focus {outline: 3px solid var(--ht-ring) !important; outline-offset: 2px !important} /* the page's text colour around the blue buttons; ipywidgets draws 1 px */
+.ht-card-img {display: block; width: 100%; max-width: 600px; height: auto}
+.ht-app .ht-card-img:focus {outline-offset: -4px !important} /* inside the image: the box around it would clip a ring outside */
+.jp-RenderedMarkdown code {white-space: pre-wrap; overflow-wrap: anywhere} /* long names wrap on a phone: the text never scrolls sideways */
+.jp-RenderedHTMLCommon a:link, .jp-RenderedHTMLCommon a:visited, .jp-RenderedMarkdown a, .ht-app a {text-decoration: underline !important} /* links told apart by more than colour, in the notebook's text too */
 .ht-pre {max-height: 240px; overflow: auto; font-size: 11px; white-space: pre-wrap}
 .ht-table {border-collapse: collapse; margin: 6px 0}
 .ht-table th, .ht-table td {padding: 4px 12px; border-bottom: 1px solid var(--ht-line); text-align: right; color: var(--ht-fg)}
@@ -111,7 +121,7 @@ html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-app .widget-hbox {flex-wrap: wrap; gap: 4px 8px; max-width: 100%}
 .ht-app .widget-button, .ht-app .widget-toggle-button, .ht-upload {flex: 0 0 auto; max-width: 100%; overflow: visible}
 .ht-app .widget-text, .ht-app .widget-combobox, .ht-app .widget-inline-hbox {max-width: 100%}
-.ht-app .widget-html, .ht-app .widget-html-content {max-width: 100%; overflow-x: auto}
+.ht-app .widget-html, .ht-app .widget-html-content {max-width: 100%; overflow-x: auto; overflow-wrap: anywhere}
 .ht-uploader {display: inline-flex; align-items: center; gap: 8px; max-width: 100%}
 .ht-upload-status {opacity: .8}
 .ht-copy {width: 100%; max-width: 640px; font-family: monospace; font-size: 12px; padding: 2px 4px}
@@ -122,7 +132,7 @@ html[theme=dark] .ht-app {--ht-fg: var(--colab-primary-text-color, #e3e3e3)}
 .ht-num {opacity: .7}
 .ht-share a {margin-right: 10px; white-space: nowrap}
 .ht-card {padding: 6px 0; border-bottom: 1px solid var(--ht-line)}
-.ht-curve {margin: 4px 0}
+.ht-curve {margin: 4px 0; max-width: 100%; height: auto} /* narrower on a phone, never scrolled */
 .ht-curve polyline {fill: none; stroke: var(--ht-link); stroke-width: 2}
 .ht-curve text {fill: var(--ht-fg); font-size: 11px}
 .ht-curve line {stroke: var(--ht-line)}
@@ -171,7 +181,7 @@ def loss_svg(points:list[tuple[int, float]], # (step, loss) pairs
     sx = lambda x: 34 + (x - x0) / max(x1 - x0, 1e-9) * (width - 40)
     sy = lambda y: 6 + (y1 - y) / max(y1 - y0, 1e-9) * (height - 22)
     line = ' '.join(f'{sx(x):.1f},{sy(y):.1f}' for x, y in points)
-    return (f'<svg class="ht-curve" width="{width}" height="{height}" role="img" aria-label="training loss">'
+    return (f'<svg class="ht-curve" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="training loss">'
             f'<line x1="34" y1="{height - 16}" x2="{width - 6}" y2="{height - 16}"/><polyline points="{line}"/>'
             f'<text x="0" y="12">{y1:.2f}</text><text x="0" y="{height - 16}">{y0:.2f}</text>'
             f'<text x="34" y="{height - 2}">step {x0}</text><text x="{width - 6}" y="{height - 2}" text-anchor="end">loss · step {x1}</text></svg>')
@@ -319,10 +329,18 @@ def check_gpu(host:str|None=None):
 
 # %% ../nbs/20b_appview.ipynb #11d4592b
 class ScrollMark(anywidget.AnyWidget):
-    "An invisible mark: `scroll()` brings the element of class `target` that holds it into view (the card just drawn, on a phone)"
+    "An invisible mark: `scroll()` brings the element of class `target` that holds it into view (the card just drawn, on a phone) and moves the keyboard focus to its image"
     _esm = """export default { render({ model, el }) {
       el.style.height = '0px';
-      model.on('msg:custom', msg => { const t = el.closest('.' + model.get('target')) || el; t.scrollIntoView({ block: 'nearest' }); });
+      model.on('msg:custom', msg => {
+        const go = (tries) => { // the card's view may still be drawing: look again a few times
+          const t = el.closest('.' + model.get('target')) || el, img = t.querySelector('img');
+          if (!img && tries > 0) return setTimeout(() => go(tries - 1), 50);
+          t.scrollIntoView({ block: 'nearest' });
+          if (img && msg.focus) img.focus({ preventScroll: true }); // Shift+Tab goes back to the button that drew it
+        };
+        go(20);
+      });
     } };"""
     target = T.Unicode('ht-card').tag(sync=True)
-    def scroll(self): self.send({'scroll': True})
+    def scroll(self, focus:bool=True): self.send({'scroll': True, 'focus': focus})

