@@ -224,3 +224,13 @@ def test_models_on_disk_with_records_nested_or_huge_are_left_out(tmp_path):
     fct.test_eq(saved_models(models), [])
     for name in ('deep', 'huge'): fct.test_fail(lambda: ModelRecord.load(models/name), contains='is damaged')
     fct.test_fail(lambda: LocalRecord.load(models/'deeplocal'), contains='is damaged')
+
+@pytest.mark.parametrize('name,value,says', [('HUGGINGTWEETS_TEMPERATURE', 'nan', 'a finite number'), ('HUGGINGTWEETS_TOP_P', 'inf', 'a finite number'),
+                                             ('HUGGINGTWEETS_EPOCHS', '-inf', 'a finite number'), ('HUGGINGTWEETS_MAX_UPLOAD_MB', '-1', 'a positive number')])
+def test_settings_from_the_environment_that_no_knob_can_hold_are_one_sentence(name, value, says):
+    "A temperature of nan (the widget showed nan, and step 3 sampled with it), an upload limit under zero (every file refused): one sentence naming the variable"
+    fct.test_fail(lambda: AppConfig.from_env({name: value}), contains=f'{name}={value!r} is not {says}.')
+
+def test_the_upload_limit_from_the_environment_takes_a_fraction():
+    "`max_upload_mb` is a float: 1.5 MiB is a limit, not 'not a whole number'"
+    fct.test_eq(AppConfig.from_env({'HUGGINGTWEETS_MAX_UPLOAD_MB': '1.5'}).max_upload_mb, 1.5)
