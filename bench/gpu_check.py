@@ -24,7 +24,7 @@ but the tokenizer), trained on the bundled example account. The checks:
 * `fallback`: a capture made to fail: the eager fallback finishes, the stream is the default one again, dropout works,
   and the next run captures its graph.
 """
-import argparse, importlib, importlib.util, json, math, os, shutil, subprocess, sys, tempfile, time, warnings
+import argparse, importlib, importlib.util, json, math, os, shlex, shutil, subprocess, sys, tempfile, time, warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,8 +70,9 @@ def bundle_requirements(have:tuple=())->dict[str, str]:
 
 def install_line(folder:str)->str:
     "The install from a bundle, with no network: its requirements (pip checks that each one's own are there), then huggingtweets' own wheel, whose other requirements the check does not import"
-    return (f"pip install --no-index --find-links {folder} -r {folder}/requirements.txt && "
-            f"pip install --no-index --no-deps {folder}/huggingtweets-*.whl")
+    q = shlex.quote(folder) # a folder with a space or a `;` in its name: the line still installs from it, and runs nothing else
+    return (f"pip install --no-index --find-links {q} -r {shlex.quote(folder + '/requirements.txt')} && "
+            f"pip install --no-index --no-deps {q}/huggingtweets-*.whl")
 
 
 def make_bundle(folder:str, # Where the wheels go: a new or empty folder

@@ -291,6 +291,7 @@ def bot(model:str|Path, # A model folder trained here (its huggingtweets.json na
     from huggingtweets.generate import load_model
     from huggingtweets.memorize import TrainIndex
     model, tag = Path(model), check_tag(tag)
+    if regex.search(r'[\p{Cc}--[\n\t]]', prompt or '', flags=regex.V1): raise UserError("The prompt has control characters (a terminal escape?): give --prompt plain words; they would be posted as they are.")
     if max_replies < 0: raise UserError(f"max_replies must be at least 0, not {max_replies}.")
     if thread_replies < 1: raise UserError(f"thread_replies must be at least 1, not {thread_replies}.")
     training_identities(model) # a folder without a record fails here, before any login

@@ -65,8 +65,9 @@ class ModelRecord:
         "The record of the model in `folder`"
         p = Path(folder)/RECORD
         if not p.exists(): raise UserError(f"{str(folder)!r} has no {RECORD}: it is not a model trained with huggingtweets (`huggingtweets train` makes one).")
+        if not p.is_file() or p.stat().st_size > 16 << 20: raise UserError(f"{p} is damaged (not a file, or over 16 MiB): train the model again.")
         try: return cls.from_dict(json.loads(p.read_text(encoding='utf-8')))
-        except (ValueError, KeyError, TypeError, AttributeError) as e: raise UserError(f"{p} is damaged ({type(e).__name__}): train the model again.") from None
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e: raise UserError(f"{p} is damaged ({type(e).__name__}): train the model again.") from None # RecursionError: `[[[[...` nested past Python's depth
 
 # %% ../nbs/12_record.ipynb #6740858a
 LOCAL = '.huggingtweets-local.json'
@@ -88,8 +89,9 @@ class LocalRecord:
         p = Path(folder)/LOCAL
         if not p.exists(): return None
         damaged = UserError(f"{p} is damaged: delete it, and train the model again here to update it later.")
+        if not p.is_file() or p.stat().st_size > 16 << 20: raise damaged
         try: d = json.loads(p.read_text(encoding='utf-8'))
-        except ValueError: raise damaged from None
+        except (ValueError, RecursionError): raise damaged from None
         known = {f.name for f in fields(cls)}
         if not isinstance(d, dict): raise damaged
         try: r = cls(**{k: v for k, v in d.items() if k in known})

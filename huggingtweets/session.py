@@ -4,7 +4,7 @@
 
 # %% ../nbs/20c_session.ipynb #2c041d56
 from __future__ import annotations
-import os, sys
+import math, os, sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from .core import UserError
@@ -59,13 +59,16 @@ class AppConfig:
         for f in fields(cls):
             name = f'HUGGINGTWEETS_{f.name.upper()}'
             if env.get(name, '') == '': continue
-            v, typ = env[name].strip(), type(f.default)
+            v, typ = env[name].strip(), float if f.type == 'float' else type(f.default) # the annotation: `max_upload_mb:float=300` takes 1.5
             try:
                 if typ is bool:
                     if v.lower() not in ('1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'): raise ValueError
                     kw[f.name] = v.lower() in ('1', 'true', 'yes', 'on')
-                else: kw[f.name] = typ(v)
-            except ValueError: raise UserError(f"{name}={v!r} is not {'a whole number' if typ is int else 'a number' if typ is float else 'yes or no'}.") from None
+                else:
+                    kw[f.name] = typ(v)
+                    if typ is float and not math.isfinite(kw[f.name]): raise ValueError # nan, inf: a temperature of nan samples nothing
+                    if f.name == 'max_upload_mb' and kw[f.name] <= 0: raise ValueError
+            except ValueError: raise UserError(f"{name}={v!r} is not {'a whole number' if typ is int else 'a positive number' if f.name == 'max_upload_mb' else 'a finite number' if typ is float else 'yes or no'}.") from None
         return cls(**kw)
 
     @property

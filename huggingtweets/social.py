@@ -190,7 +190,17 @@ class Platform:
         return retrying(once, self.service, self.sleep, self.max_wait)
     def refused(self, why:str)->str: return f"{self.name} refused the credentials of {self.account} ({why}): {self.how_to_get(self.secret_env[0])}"
     @property
-    def service(self)->str: return f'{self.name} ({urlsplit(self.base_url).netloc})'
+    def base_url(self)->str|None: return self._base_url
+    @base_url.setter
+    def base_url(self, url:str|None):
+        "The server's URL, refused in one sentence (which never repeats it: it may hold a password) unless it is http(s) with a host"
+        if url is not None:
+            try: u = urlsplit(url); ok = u.scheme in ('http', 'https') and bool(u.hostname) and (u.port, True)[1]
+            except ValueError: ok = False
+            if not ok: raise UserError(f"The {self.name} server's address (--base-url, or HUGGINGTWEETS_*_URL) is not an http(s) URL with a host and a valid port: write it as https://host.")
+        self._base_url = url
+    @property
+    def service(self)->str: return f"{self.name} ({urlsplit(self.base_url).netloc.rpartition('@')[2]})" # never the user and password the URL may hold
     def label_advice(self, me:Me)->str|None: return None
     def mark_bot(self): raise UserError(f"{self.name} has no bot flag to set: label the account in its profile.")
     def reply_prefix(self, m:Mention)->str: return ''

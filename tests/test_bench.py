@@ -198,6 +198,17 @@ def test_gpu_check_says_what_to_bring(capsys, monkeypatch):
                           'python bench/gpu_check.py --bundle .gpu/wheels --python-version ') and gpu_check.install_line('.gpu/wheels') in out
 
 
+def test_the_install_line_quotes_the_folder(tmp_path):
+    "A bundle folder whose name holds a space, a `;` or a `$(...)`: the printed line, run by a shell, installs from that folder and runs nothing else"
+    import gpu_check
+    d = tmp_path/'my wheels; touch pwned $(touch pwned2)'
+    d.mkdir(); (d/'requirements.txt').write_text('')
+    line = gpu_check.install_line(str(d)).replace('pip install', 'echo')
+    p = subprocess.run(['bash', '-c', line], capture_output=True, text=True, cwd=tmp_path)
+    assert p.returncode == 0 and not (tmp_path/'pwned').exists() and not (tmp_path/'pwned2').exists(), p.stdout + p.stderr
+    assert f'--find-links {d} -r {d}/requirements.txt' in p.stdout.splitlines()[0]
+
+
 def _base_site(folder:Path, names:tuple)->Path:
     "A folder in which `names` and what they require are importable as installed here, and nothing else: what a bare CUDA image for transformers holds"
     import importlib.metadata as md

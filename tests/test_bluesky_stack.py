@@ -180,3 +180,21 @@ def test_update_sees_a_new_repost_of_a_cached_post(bsky, appview, tmp_path, caps
     updated = prepare(f'bluesky:{author.handle}', tmp_path/'data', update=True).stats
     fresh = prepare(f'bluesky:{author.handle}', tmp_path/'fresh').stats
     fct.test_eq((updated.downloaded, updated.retweets), (fresh.downloaded, fresh.retweets))
+
+def test_start_and_stop_leave_a_folder_of_the_users_alone(tmp_path):
+    """HUGGINGTWEETS_BSKY_STACK in a folder that holds the user's own files (their home, /tmp): start.sh would open it to everyone
+    (chmod 755) and remove its `tmp`, `pg` and `redis`, stop.sh would remove them: both refuse in one sentence and touch nothing"""
+    import os, socket, subprocess
+    root = Path(__file__).parents[1]/'tools'/'bsky'
+    home = tmp_path/'home'; (home/'tmp').mkdir(parents=True); (home/'tmp'/'keep').write_text('mine'); (home/'notes').write_text('mine')
+    home.chmod(0o700)
+    with socket.socket() as s: # a port of the stack taken: were the folder accepted, start.sh stops there, before it installs or starts anything
+        s.bind(('127.0.0.1', 0)); s.listen(); base = s.getsockname()[1] - 2
+        env = {**os.environ, 'HUGGINGTWEETS_BSKY_STACK': str(home/'stack.json'), 'HUGGINGTWEETS_BSKY_PORT': str(base)}
+        p = subprocess.run(['bash', str(root/'start.sh')], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and f"{home} holds files that are not the stack's (" in p.stderr, p.stdout + p.stderr
+    assert home.stat().st_mode & 0o777 == 0o700 and (home/'tmp'/'keep').read_text() == 'mine'
+    (home/'stack.json').write_text(json.dumps({'pds': 'http://127.0.0.1:9', 'appview': 'http://127.0.0.1:9', 'plc': 'http://127.0.0.1:9', 'pids': []}))
+    p = subprocess.run(['bash', str(root/'stop.sh')], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and 'nothing stopped or removed' in p.stderr, p.stdout + p.stderr
+    assert (home/'tmp'/'keep').read_text() == 'mine' and (home/'notes').exists() and (home/'stack.json').exists()

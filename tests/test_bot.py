@@ -628,3 +628,23 @@ def test_dry_run_never_prints_a_post_raw(folder, server, capsys, monkeypatch):
     out, err = capsys.readouterr()
     assert rc == 0, err
     assert 'Would post: Thinking about evil' in out and not any(c in out for c in '\x1b\x07\u202e'), repr(out)
+
+def test_a_prompt_with_terminal_escapes_is_refused_before_anything_is_posted(folder, server):
+    "--prompt holding an ANSI escape would be posted as it is (the dry run's preview hides it): one sentence, nothing sent, no state"
+    pds = FakePDS(server)
+    with pytest.raises(UserError, match='^The prompt has control characters'): bsky(folder, server, prompt='\x1b[2J\x1b[31mhello')
+    fct.test_eq(pds.posts(), []); assert not (folder/STATE).exists()
+
+@pytest.mark.parametrize('url', ['http://[::1', 'ftp://bot:hunter2pw@host/', 'http://host:99999', 'no-scheme.example'])
+def test_a_server_address_that_is_not_a_url_is_one_sentence_without_it(folder, url):
+    "--base-url of a broken shape: one sentence that never repeats the address (it may hold a password), before any request"
+    with pytest.raises(UserError, match=r"^The Bluesky server's address .* is not an http\(s\) URL") as e:
+        bot(folder, 'bluesky:bot.example.com', base_url=url, env={'BLUESKY_APP_PASSWORD': PASSWORD}, say=print)
+    assert 'hunter2pw' not in str(e.value)
+
+def test_a_server_that_never_answers_is_named_without_the_password_in_its_url():
+    "A request past its deadline names the server by its host alone, not the user and password its URL holds"
+    from huggingtweets.bluesky import Bluesky
+    p = Bluesky('bot.example.com', base_url='http://bot:hunter2pw@127.0.0.1:9', env={}, deadline=0.1)
+    with pytest.raises(UserError, match=r'^Bluesky \(127\.0\.0\.1:9\) had not finished answering') as e: p.call('waiting', time.sleep, 1)
+    assert 'hunter2pw' not in str(e.value)

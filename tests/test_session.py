@@ -213,3 +213,24 @@ def test_narrow_screen_hooks(tmp_path):
     assert re.search(r'\.ht-scroll \{[^}]*overflow-x: auto', CSS) and re.search(r'\.widget-label\.ht-wrap \{[^}]*white-space: normal', CSS)
     app = App(AppConfig(data_dir=str(tmp_path/'data'), models_dir=str(tmp_path/'models')))
     assert 'ht-wrap' in app.progress_label._dom_classes and 'ht-knobs' in app.knobs._dom_classes and 'ht-models' in app.models_row._dom_classes
+
+def test_models_on_disk_with_records_nested_or_huge_are_left_out(tmp_path):
+    "A models folder holding a record nested past Python's depth (`[[[[...`, 1 MB), or a local record so, or one over 16 MiB: left out of the list, not a traceback that stops the app"
+    from huggingtweets.record import ModelRecord, LocalRecord
+    models = tmp_path/'models'
+    for name, record, local in [('deep', '[' * 10**6, None), ('deeplocal', '{"a": ' * 10**5, '{"a": ' * 10**5), ('huge', ' ' * (17 << 20) + '{}', None)]:
+        (models/name).mkdir(parents=True); (models/name/'config.json').write_text('{}'); (models/name/'huggingtweets.json').write_text(record)
+        if local: (models/name/'.huggingtweets-local.json').write_text(local)
+    fct.test_eq(saved_models(models), [])
+    for name in ('deep', 'huge'): fct.test_fail(lambda: ModelRecord.load(models/name), contains='is damaged')
+    fct.test_fail(lambda: LocalRecord.load(models/'deeplocal'), contains='is damaged')
+
+@pytest.mark.parametrize('name,value,says', [('HUGGINGTWEETS_TEMPERATURE', 'nan', 'a finite number'), ('HUGGINGTWEETS_TOP_P', 'inf', 'a finite number'),
+                                             ('HUGGINGTWEETS_EPOCHS', '-inf', 'a finite number'), ('HUGGINGTWEETS_MAX_UPLOAD_MB', '-1', 'a positive number')])
+def test_settings_from_the_environment_that_no_knob_can_hold_are_one_sentence(name, value, says):
+    "A temperature of nan (the widget showed nan, and step 3 sampled with it), an upload limit under zero (every file refused): one sentence naming the variable"
+    fct.test_fail(lambda: AppConfig.from_env({name: value}), contains=f'{name}={value!r} is not {says}.')
+
+def test_the_upload_limit_from_the_environment_takes_a_fraction():
+    "`max_upload_mb` is a float: 1.5 MiB is a limit, not 'not a whole number'"
+    fct.test_eq(AppConfig.from_env({'HUGGINGTWEETS_MAX_UPLOAD_MB': '1.5'}).max_upload_mb, 1.5)

@@ -16,7 +16,13 @@ mkdir -p "$dir"
 if [ -L "$dir" ] || [ "$(stat -c %u "$dir")" != "$(id -u)" ]; then
   echo "bsky stack: $dir is a link or another user's folder: set HUGGINGTWEETS_BSKY_STACK to a path in a folder of yours." >&2; exit 1
 fi
-dir=$(cd "$dir" && pwd -P); chmod 755 "$dir" # Postgres runs as its own user, in a folder inside
+dir=$(cd "$dir" && pwd -P)
+others=$(find "$dir" -mindepth 1 -maxdepth 1 ! -name "$(basename "$stack")" ! -name "$(basename "$stack").tmp" ! -name .lock ! -name pids \
+  ! -name ready.json ! -name ready.json.tmp ! -name stack.log ! -name pg ! -name redis ! -name tmp -printf '%f ' | head -c 200)
+if [ -n "$others" ]; then # its pg, redis and tmp are removed, and it is opened to Postgres's user: never a folder of the user's own
+  echo "bsky stack: $dir holds files that are not the stack's ($others): set HUGGINGTWEETS_BSKY_STACK to a path in a new folder of its own." >&2; exit 1
+fi
+chmod 755 "$dir" # Postgres runs as its own user, in a folder inside
 exec 9>"$dir/.lock"
 flock 9 # one start or stop at a time (the servers are started without this descriptor, or they would hold the lock)
 if bash "$here/status.sh" >/dev/null 2>&1; then echo "bsky stack: already running ($stack)"; exit 0; fi

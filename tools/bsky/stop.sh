@@ -5,6 +5,11 @@ set -euo pipefail
 stack=${HUGGINGTWEETS_BSKY_STACK:-/tmp/huggingtweets-bsky/stack.json}
 [ -d "$(dirname "$stack")" ] || { echo "bsky stack: not running (no $stack)"; exit 0; }
 dir=$(cd "$(dirname "$stack")" && pwd -P)
+others=$(find "$dir" -mindepth 1 -maxdepth 1 ! -name "$(basename "$stack")" ! -name "$(basename "$stack").tmp" ! -name .lock ! -name pids \
+  ! -name ready.json ! -name ready.json.tmp ! -name stack.log ! -name pg ! -name redis ! -name tmp -printf '%f ' | head -c 200)
+if [ -n "$others" ]; then # start.sh never starts a stack there: its pg, redis and tmp are not ours to remove
+  echo "bsky stack: $dir holds files that are not the stack's ($others): nothing stopped or removed; stop the stack's processes by hand." >&2; exit 1
+fi
 if [ "${1:-}" != --locked ]; then exec 9>"$dir/.lock"; flock 9; fi
 if [ -s "$stack" ]; then
   pids=$(python3 -c 'import json,sys; print(" ".join(str(int(p)) for p in json.load(open(sys.argv[1]))["pids"]))' "$stack" 2>/dev/null) \
