@@ -356,7 +356,7 @@ def _answer(p:Platform, state:BotState|None, me:Me, max_replies:int, thread_repl
         if m.id in known: pass
         elif m.author_id == me.id or m.author.lower() == me.handle.lower(): leave(m, 'the bot itself')
         elif m.bot: leave(m, 'a bot (no bot loops)')
-        elif state and state.in_thread(thread) >= thread_replies: leave(m, f'the bot answered {thread_replies} times in that thread already')
+        elif state and state.in_thread(thread) >= thread_replies: leave(m, f'the bot answered {thread_replies} time{"s" if thread_replies != 1 else ""} in that thread already')
         elif not room(p.reply_prefix(m)): leave(m, 'its name leaves no room for an answer')
         elif len(out) >= max_replies: say(f'Left {m.author} for the next round: {max_replies} answers a round at most.'); done = False
         else:

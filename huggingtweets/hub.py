@@ -4,13 +4,13 @@
 
 # %% ../nbs/15_hub.ipynb #71bcd7ee
 from __future__ import annotations
-import glob, json, os, warnings
+import glob, json, os, re, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from huggingface_hub import HfApi, get_token
 from huggingface_hub.errors import HfHubHTTPError, HFValidationError, LocalTokenNotFoundError, RepositoryNotFoundError
 from huggingface_hub.utils import validate_repo_id
-from .core import UserError, mask_secrets, leaving_files, left_out_note
+from .core import UserError, mask_secrets, leaving_files, left_out_note, printable
 
 # %% auto #0
 __all__ = ['NO_TOKEN', 'NOT_THE_HUB', 'LOCAL_ONLY', 'resolve_token', 'hub_error', 'PushTo', 'upload', 'upload_dataset']
@@ -92,6 +92,8 @@ def upload(folder:str|Path, # A model folder, its card and record written
     "Upload the model in `folder` to `push.repo_id`; its URL"
     repo, token = push.repo_id, push.token
     files, left = leaving_files(folder, LOCAL_ONLY) # what a link points to is not the folder's: never uploaded
+    needed = [f for f in left if re.fullmatch(r'(config|adapter_config|generation_config|tokenizer|tokenizer_config|special_tokens_map|vocab|merges)\.(json|txt)|.*\.safetensors(\.index\.json)?', f)]
+    if needed: raise UserError(f"{printable(needed[0])} in {folder} is a symbolic link (or not a regular file), and the model cannot load without it: copy the real file into the folder, then push again.")
     if left: warnings.warn(left_out_note(left))
     url = _hub_call(lambda: push.api.create_repo(repo, private=push.private, exist_ok=True, repo_type='model'), repo, token)
     _hub_call(lambda: push.api.upload_folder(folder_path=Path(folder), repo_id=repo, repo_type='model', commit_message=commit_message,

@@ -383,7 +383,7 @@ def test_links_in_the_folder_are_never_uploaded(model, tmp_path, recwarn):
     outside.mkdir()
     (outside/'secret.txt').write_bytes(b'OUTSIDE-SECRET')
     (model/'notes.txt').symlink_to(PASSWD)
-    (model/'tokenizer.json').symlink_to(outside/'secret.txt')  # a name the model folder owns
+    (model/'chat_template.jinja').symlink_to(outside/'secret.txt')  # a name a model folder may own, not needed to load it
     (model/'extra').symlink_to(outside, target_is_directory=True)
     (model/'real').mkdir()
     (model/'real'/'inner.txt').symlink_to(PASSWD)
@@ -397,7 +397,19 @@ def test_links_in_the_folder_are_never_uploaded(model, tmp_path, recwarn):
     assert not any(b in data for data in api.uploaded.values() for b in secret_bytes if b)
     notes = [str(w.message) for w in recwarn]
     assert any('notes.txt' in n and 'extra' in n and 'not uploaded' in n for n in notes), notes
-    fct.test_eq(leaving_files(model, LOCAL_ONLY)[1], ['extra', 'notes.txt', 'pipe', 'real/inner.txt', 'tokenizer.json'])
+    fct.test_eq(leaving_files(model, LOCAL_ONLY)[1], ['chat_template.jinja', 'extra', 'notes.txt', 'pipe', 'real/inner.txt'])
+
+
+@pytest.mark.parametrize('name', ['config.json', 'tokenizer_config.json', 'model.safetensors'])
+def test_a_linked_file_the_model_needs_is_refused_before_anything_goes_up(model, tmp_path, name):
+    "A model that would arrive on the Hub unable to load (its config, tokenizer or weights a link, left out) is one sentence, and no repo is made"
+    real = model/name
+    if not real.exists(): real.write_text('{}')  # the fixture's model has no tokenizer: one as a trained folder holds
+    moved = tmp_path/name
+    real.rename(moved); real.symlink_to(moved)
+    api = FakeApi()
+    with pytest.raises(UserError, match=f'{name} in .* is a symbolic link .* cannot load without it: copy the real file'): publish(model, PushTo(token=SECRET, api=api))
+    assert api.uploaded is None and not [c for c in api.calls if c[0] in ('create_repo', 'upload_folder')], api.calls
 
 
 def test_push_notes_left_out_links_on_the_command_line(model, tmp_path, monkeypatch, capsys):
