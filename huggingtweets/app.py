@@ -554,8 +554,8 @@ def _list_models(self:App):
     current = str(self.state.run.folder) if self.state.run is not None else None
     self.models.options = [(m.label, str(m.folder)) for m in found]
     self.models.value = current if current in self.saved else (str(found[0].folder) if found else None)
-    self.models_row.layout.display = None if found else 'none'
     busy = training_elsewhere(self.cfg.models_dir) if self.state.busy not in ('train', 'update') else []
+    self.models_row.layout.display = None if found or busy else 'none' # its Refresh button, while a first model trains elsewhere
     self.elsewhere.value = message_html(f'Being trained in another session now (a page closed or reloaded while it trained): {", ".join(busy)}. '
                                         'It appears in this list when that training ends: click "Refresh".', 'info') if busy else ''
 

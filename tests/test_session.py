@@ -90,6 +90,18 @@ def test_training_elsewhere(trained, tiny, archive):
     app.refresh_button.click()
     fct.test_eq(app.elsewhere.value, '')
 
+def test_refresh_is_there_while_a_first_model_trains_elsewhere(tmp_path, tiny, archive):
+    "A Voila page reloaded while the first model trains in the old kernel: the message says to click Refresh, so the button is shown (seen by hand: it was hidden with the empty list)"
+    (tmp_path/'models').mkdir()
+    with one_run(tmp_path/'models'/'jill'):
+        app = make_app(tmp_path, tiny, max_steps=2, n=3, spec=f'archive:{archive}')
+        assert 'click &quot;Refresh&quot;' in app.elsewhere.value, app.elsewhere.value
+        assert app.models_row.layout.display != 'none' and not app.refresh_button.disabled
+        fct.test_eq(len(app.models.options), 0)
+    app.refresh_button.click()
+    fct.test_eq(app.elsewhere.value, '')
+    fct.test_eq(app.models_row.layout.display, 'none')
+
 def test_voila_culls_kernels_left_without_a_page():
     "voila.json, read by Voila from the folder it serves: a kernel whose page is gone is shut down once idle (after the training it was doing), never while it trains"
     cfg = json.loads((ROOT/'voila.json').read_text())['MappingKernelManager']
